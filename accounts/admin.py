@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from accounts.models import Agency, AllowedAddress, AllowedDomain, User
+
+# The admin has no password form: staff log in by one-time code like every officer, under
+# the same rate limits.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+admin.site.site_header = "Postman administration"
+admin.site.site_title = "Postman admin"
+
+
+@admin.register(User)
+class OfficerAdmin(UserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "agency", "is_staff", "is_active", "last_login", "date_joined"]
+    list_filter = ["is_staff", "is_active", "agency"]
+    search_fields = ["email"]
+    readonly_fields = ["last_login", "date_joined"]
+    fieldsets = (
+        (None, {"fields": ("email", "agency")}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "agency")}),)
+    filter_horizontal = ("groups",)
+
+
+@admin.register(Agency)
+class AgencyAdmin(admin.ModelAdmin[Agency]):
+    list_display = ["name", "created_at"]
+    search_fields = ["name"]
+
+
+@admin.register(AllowedDomain)
+class AllowedDomainAdmin(admin.ModelAdmin[AllowedDomain]):
+    list_display = ["domain", "agency", "created_at"]
+    search_fields = ["domain"]
+
+
+@admin.register(AllowedAddress)
+class AllowedAddressAdmin(admin.ModelAdmin[AllowedAddress]):
+    list_display = ["email", "agency", "created_at"]
+    search_fields = ["email"]

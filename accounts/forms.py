@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from allauth.account.forms import RequestLoginCodeForm
+from django import forms
+
+from accounts.selectors import allowed_domains_description, is_allowed_email
+from accounts.services import ensure_officer
+
+
+class AgencyLoginCodeForm(RequestLoginCodeForm):
+    """Requests a login code, refusing addresses outside the allowed agency domains.
+
+    allauth's own form only looks up existing users, so the domain check and the first-login
+    account creation happen here, around its rate limits and lookup.
+    """
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if not is_allowed_email(email):
+            raise forms.ValidationError(
+                "Postman is only for government officers. Log in with an address at "
+                f"{allowed_domains_description()}. If you should have access, ask your "
+                "agency's Postman administrator to add your address."
+            )
+        self.cleaned_data["email"] = email
+        email = super().clean_email()  # allauth's per-address and per-IP limits
+        officer = ensure_officer(email=email)
+        self._user = officer if officer.is_active else None
+        return email

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Agency(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    logo = models.ImageField(upload_to="agency-logos/", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "agencies"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AllowedDomain(models.Model):
+    """A domain whose addresses may log in, beside ALLOWED_EMAIL_DOMAINS in settings."""
+
+    domain = models.CharField(
+        max_length=253,
+        unique=True,
+        help_text="Exact domain, e.g. agency.gov.sg. Start with a dot (.agency.gov.sg) "
+        "to allow every subdomain as well.",
+    )
+    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["domain"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(domain=Lower("domain")), name="alloweddomain_lowercase")
+        ]
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class AllowedAddress(models.Model):
+    """One person allowed to log in although their domain is not allowed."""
+
+    email = models.EmailField(unique=True)
+    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "allowed addresses"
+        ordering = ["email"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(email=Lower("email")), name="allowedaddress_lowercase")
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class OfficerManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, **extra: Any) -> User:
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        # Nobody logs in by password: every login is by a one-time code.
+        user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        return self.create_user(email, is_staff=True, is_superuser=True, **extra)
+
+
+class User(AbstractUser):
+    username = None  # type: ignore[assignment]
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
+    email = models.EmailField("email address", unique=True)
+    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.SET_NULL)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    objects: ClassVar[OfficerManager] = OfficerManager()  # type: ignore[assignment]
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(email=Lower("email")), name="user_email_lowercase")
+        ]
+
+    def __str__(self) -> str:
+        return self.email

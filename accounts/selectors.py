@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from django.conf import settings
+
+from accounts.models import Agency, AllowedAddress, AllowedDomain, User
+
+
+def domain_matches(domain: str, rule: str) -> bool:
+    """`.gov.sg` matches gov.sg and every subdomain; `agency.gov.sg` only itself."""
+    if rule.startswith("."):
+        return domain == rule[1:] or domain.endswith(rule)
+    return domain == rule
+
+
+def _matching_domain(domain: str) -> AllowedDomain | None:
+    for allowed in AllowedDomain.objects.select_related("agency"):
+        if domain_matches(domain, allowed.domain):
+            return allowed
+    return None
+
+
+def is_allowed_email(email: str) -> bool:
+    email = email.strip().lower()
+    domain = email.rpartition("@")[2]
+    if any(domain_matches(domain, rule) for rule in settings.ALLOWED_EMAIL_DOMAINS):
+        return True
+    if _matching_domain(domain) is not None:
+        return True
+    if AllowedAddress.objects.filter(email=email).exists():
+        return True
+    return User.objects.filter(email=email, is_active=True).exists()
+
+
+def agency_for_email(email: str) -> Agency | None:
+    address = AllowedAddress.objects.filter(email=email).select_related("agency").first()
+    if address is not None and address.agency is not None:
+        return address.agency
+    allowed = _matching_domain(email.rpartition("@")[2])
+    return allowed.agency if allowed is not None else None
+
+
+def allowed_domains_description() -> str:
+    rules = [*settings.ALLOWED_EMAIL_DOMAINS, *AllowedDomain.objects.values_list("domain", flat=True)]
+    shown = [f"any address ending in {rule}" if rule.startswith(".") else f"@{rule}" for rule in rules]
+    return ", ".join(shown)

@@ -1,0 +1,211 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SCHEDULED = "scheduled", "Scheduled"
+    SENDING = "sending", "Sending"
+    PAUSED = "paused", "Paused"
+    SENT = "sent", "Sent"
+    HALTED = "halted", "Halted"
+
+
+class BodyFormat(models.TextChoices):
+    RICH = "rich", "Rich text (HTML)"
+    MARKDOWN = "markdown", "Markdown"
+
+
+class CampaignQuerySet(models.QuerySet["Campaign"]):
+    def live(self) -> CampaignQuerySet:
+        return self.filter(deleted_at__isnull=True)
+
+    def owned_by(self, user: Any) -> CampaignQuerySet:
+        return self.live().filter(owner=user)
+
+
+class Campaign(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="campaigns")
+    name = models.CharField(max_length=255)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    status = models.CharField(max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
+
+    subject = models.CharField(max_length=998, blank=True)
+    body = models.TextField(blank=True, help_text="As the officer wrote it (HTML or Markdown).")
+    body_format = models.CharField(max_length=16, choices=BodyFormat.choices, default=BodyFormat.RICH)
+    body_html = models.TextField(blank=True, help_text="Sanitised once at save; what is rendered.")
+    sender_name = models.CharField(max_length=100, blank=True)
+    reply_to = models.EmailField(blank=True)
+    keywords = models.JSONField(default=list, help_text="Keywords the template uses, lower case.")
+    template_version = models.PositiveIntegerField(default=0)
+
+    send_rate = models.PositiveIntegerField(null=True, blank=True, help_text="Messages per second.")
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    halted_reason = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CampaignQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="campaign_owner_created")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def has_template(self) -> bool:
+        if self.channel == Channel.EMAIL:
+            return bool(self.subject and self.body_html)
+        return bool(self.body)
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == CampaignStatus.DRAFT
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {CampaignStatus.SENT, CampaignStatus.HALTED}
+
+
+class CampaignStats(models.Model):
+    """Per-campaign counters, updated with each batch so progress never counts messages.
+
+    `sent` counts messages the provider accepted and that have not moved on (to delivered or
+    bounced); the progress page adds those together for "sent so far".
+    """
+
+    campaign = models.OneToOneField(
+        Campaign, on_delete=models.CASCADE, primary_key=True, related_name="stats"
+    )
+    total = models.PositiveIntegerField(default=0)
+    queued = models.IntegerField(default=0)
+    sending = models.IntegerField(default=0)
+    sent = models.IntegerField(default=0)
+    delivered = models.IntegerField(default=0)
+    failed = models.IntegerField(default=0)
+    invalid = models.IntegerField(default=0)
+    duplicate = models.IntegerField(default=0)
+    suppressed = models.IntegerField(default=0)
+    bounced = models.IntegerField(default=0)
+    unsubscribed = models.IntegerField(default=0)
+    # Keyset cursor: the highest message id handed out, so claims skip what is already taken.
+    claim_cursor = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Counters for campaign {self.campaign_id}"
+
+    @property
+    def sent_so_far(self) -> int:
+        return self.sent + self.delivered + self.bounced
+
+    @property
+    def sendable(self) -> int:
+        return self.total - self.invalid - self.duplicate - self.suppressed
+
+    @property
+    def done(self) -> int:
+        return self.sent_so_far + self.failed + self.unsubscribed
+
+
+class RecipientFileStatus(models.TextChoices):
+    PENDING = "pending", "Waiting"
+    PROCESSING = "processing", "Processing"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class RecipientFile(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="recipient_files")
+    file = models.FileField(upload_to="recipient-files/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    size_bytes = models.BigIntegerField(default=0)
+    status = models.CharField(
+        max_length=16, choices=RecipientFileStatus.choices, default=RecipientFileStatus.PENDING
+    )
+    error = models.TextField(blank=True)
+    notes = models.JSONField(default=list)
+    headers = models.JSONField(default=list)
+    rows_read = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    valid = models.PositiveIntegerField(default=0)
+    invalid = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    suppressed = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def rejected(self) -> int:
+        return self.invalid + self.duplicates + self.suppressed
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+    INVALID = "invalid", "Invalid"
+    DUPLICATE = "duplicate", "Duplicate"
+    SUPPRESSED = "suppressed", "Suppressed"
+    BOUNCED = "bounced", "Bounced"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+
+
+# Statuses a message may still leave; every other status is final.
+OPEN_STATUSES = (MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.SENT)
+
+
+class Message(models.Model):
+    """One recipient of a campaign: loaded by COPY at upload, claimed in batches to send."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="messages")
+    row_number = models.PositiveIntegerField()
+    recipient = models.TextField()
+    params = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
+    error_code = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    provider_id = models.CharField(max_length=128, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # Claiming: only queued rows, in id order, per campaign.
+            models.Index(fields=["campaign", "id"], name="message_queued", condition=Q(status="queued")),
+            models.Index(fields=["campaign", "id"], name="message_campaign_id"),
+            models.Index(
+                fields=["lease_expires_at"], name="message_sending_lease", condition=Q(status="sending")
+            ),
+            models.Index(fields=["provider_id"], name="message_provider_id", condition=~Q(provider_id="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} ({self.status})"

@@ -1,0 +1,193 @@
+"""Email transports: the one interface the sending engine and Django's mail use.
+
+`send_batch(emails) -> results`, one result per email in order. A result is either a provider
+id or an error with `permanent` telling the engine whether to retry (throttling, timeouts) or
+give up (a rejected address).
+"""
+
+from __future__ import annotations
+
+import functools
+import smtplib
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from email.utils import formataddr
+from typing import Any, Protocol
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+
+from channels_email.models import InboxMessage
+
+THROTTLE_CODES = {"Throttling", "TooManyRequestsException", "LimitExceededException"}
+PERMANENT_CODES = {
+    "MessageRejected",
+    "BadRequestException",
+    "MailFromDomainNotVerifiedException",
+    "NotFoundException",
+}
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    to: str
+    subject: str
+    html: str
+    text: str
+    from_email: str = ""
+    reply_to: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    provider_id: str = ""
+    error_code: str = ""
+    error: str = ""
+    permanent: bool = False
+    throttled: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.error_code
+
+
+class EmailTransport(Protocol):
+    def send_batch(self, emails: Sequence[OutgoingEmail]) -> list[SendResult]: ...
+
+
+class InboxTransport:
+    def send_batch(self, emails: Sequence[OutgoingEmail]) -> list[SendResult]:
+        rows = InboxMessage.objects.bulk_create(
+            InboxMessage(
+                to=email.to,
+                from_email=email.from_email or settings.DEFAULT_FROM_EMAIL,
+                reply_to=email.reply_to,
+                subject=email.subject,
+                text=email.text,
+                html=email.html,
+                headers=email.headers,
+            )
+            for email in emails
+        )
+        return [SendResult(provider_id=f"inbox-{row.pk}") for row in rows]
+
+
+@functools.cache
+def ses_client() -> Any:
+    # One client per process: boto3 clients are thread-safe and keep a connection pool.
+    return boto3.client(
+        "sesv2",
+        region_name=settings.AWS_REGION,
+        endpoint_url=settings.SES_ENDPOINT_URL,
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}, max_pool_connections=32),
+    )
+
+
+class SesTransport:
+    """Amazon SES v2 SendEmail. Calls run on a small thread pool: each is one HTTPS round trip."""
+
+    threads = 8
+
+    def send_batch(self, emails: Sequence[OutgoingEmail]) -> list[SendResult]:
+        if len(emails) <= 1:
+            return [self.send_one(email) for email in emails]
+        with ThreadPoolExecutor(max_workers=min(self.threads, len(emails))) as pool:
+            return list(pool.map(self.send_one, emails))
+
+    def send_one(self, email: OutgoingEmail) -> SendResult:
+        request: dict[str, Any] = {
+            "FromEmailAddress": email.from_email or settings.DEFAULT_FROM_EMAIL,
+            "Destination": {"ToAddresses": [email.to]},
+            "Content": {
+                "Simple": {
+                    "Subject": {"Data": email.subject, "Charset": "UTF-8"},
+                    "Body": {
+                        "Html": {"Data": email.html, "Charset": "UTF-8"},
+                        "Text": {"Data": email.text, "Charset": "UTF-8"},
+                    },
+                    "Headers": [{"Name": k, "Value": v} for k, v in email.headers.items()],
+                }
+            },
+        }
+        if email.reply_to:
+            request["ReplyToAddresses"] = [email.reply_to]
+        if settings.SES_CONFIGURATION_SET:
+            request["ConfigurationSetName"] = settings.SES_CONFIGURATION_SET
+        try:
+            response = ses_client().send_email(**request)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "Unknown")
+            message = error.response.get("Error", {}).get("Message", str(error))
+            return SendResult(
+                error_code=code,
+                error=message,
+                permanent=code in PERMANENT_CODES,
+                throttled=code in THROTTLE_CODES,
+            )
+        except BotoCoreError as error:
+            return SendResult(error_code="ConnectionError", error=str(error))
+        return SendResult(provider_id=response["MessageId"])
+
+
+class SmtpTransport:
+    """One pooled SMTP connection per batch."""
+
+    def send_batch(self, emails: Sequence[OutgoingEmail]) -> list[SendResult]:
+        connection = SmtpBackend(
+            host=settings.SMTP_HOST,
+            port=settings.SMTP_PORT,
+            username=settings.SMTP_USER,
+            password=settings.SMTP_PASSWORD,
+            use_tls=settings.SMTP_USE_TLS,
+            fail_silently=False,
+        )
+        results: list[SendResult] = []
+        try:
+            connection.open()
+            for email in emails:
+                results.append(self._send(connection, email))
+        except (OSError, smtplib.SMTPException) as error:
+            results.extend(
+                SendResult(error_code="SMTPError", error=str(error)) for _ in emails[len(results) :]
+            )
+        finally:
+            connection.close()
+        return results
+
+    def _send(self, connection: SmtpBackend, email: OutgoingEmail) -> SendResult:
+        message = EmailMultiAlternatives(
+            subject=email.subject,
+            body=email.text,
+            from_email=email.from_email or settings.DEFAULT_FROM_EMAIL,
+            to=[email.to],
+            reply_to=[email.reply_to] if email.reply_to else None,
+            headers=email.headers,
+            connection=connection,
+        )
+        message.attach_alternative(email.html, "text/html")
+        try:
+            message.send()
+        except smtplib.SMTPRecipientsRefused as error:
+            return SendResult(error_code="SMTPRecipientsRefused", error=str(error), permanent=True)
+        return SendResult(provider_id=message.extra_headers.get("Message-ID", "smtp"))
+
+
+TRANSPORTS: dict[str, type[EmailTransport]] = {
+    "inbox": InboxTransport,
+    "ses": SesTransport,
+    "smtp": SmtpTransport,
+}
+
+
+def get_transport() -> EmailTransport:
+    return TRANSPORTS[settings.EMAIL_PROVIDER]()
+
+
+def sender(name: str, address: str) -> str:
+    return formataddr((name, address)) if name else address

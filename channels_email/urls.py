@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from channels_email import views
+
+app_name = "channels_email"
+
+urlpatterns = [
+    path("dev/inbox/", views.dev_inbox, name="dev_inbox"),
+    path("dev/inbox/<int:pk>/html/", views.dev_inbox_html, name="dev_inbox_html"),
+]

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
+from django.views.static import serve
+
+from accounts.views import healthz
+
+# Postman has no passwords: allauth's password, sign-up and reset pages lead to the code login.
+_to_code_login = RedirectView.as_view(pattern_name="account_request_login_code", query_string=True)
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/login/", _to_code_login, name="account_login"),
+    path("accounts/signup/", _to_code_login, name="account_signup"),
+    re_path(r"^accounts/password/", _to_code_login),
+    re_path(r"^accounts/(email|reauthenticate)/", _to_code_login),
+    path("accounts/", include("allauth.account.urls")),
+    path("", include("channels_email.urls")),
+    path("", include("campaigns.urls")),
+    re_path(r"^media/(?P<path>agency-logos/.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+]

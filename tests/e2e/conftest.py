@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+
+from channels_email.models import InboxMessage
+
+
+def read_code(email: str) -> str:
+    message = InboxMessage.objects.filter(to=email).order_by("-id").first()
+    assert message is not None, f"no email to {email}"
+    match = re.search(r"^([A-Z0-9]{6})$", message.text, re.MULTILINE)
+    assert match
+    return match.group(1)
+
+
+def log_in(page: Page, site: str, email: str) -> None:
+    page.goto(f"{site}/accounts/login/code/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_role("button", name="Email me a code").click()
+    page.wait_for_url(re.compile(r"/accounts/login/code/confirm/"))
+    page.get_by_label("Code").fill(read_code(email))
+    page.get_by_role("button", name="Log in").click()
+
+
+@pytest.fixture
+def site(live_server: Any) -> str:
+    return str(live_server.url)
