@@ -1,0 +1,398 @@
+"""Postman's `{{keyword}}` templates: parse once at save, render cheaply per message.
+
+A template is compiled into literal text and `Keyword` parts; rendering only walks those parts, so
+the hot path never re-parses. Email bodies are sanitised once, at compile time, with an nh3
+allow-list; each keyword also records where it sits in the sanitised HTML (`Slot`) so rendering
+can escape a recipient's value for that exact position.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from html import escape
+from html.parser import HTMLParser
+from string import Template
+
+import markdown
+import nh3
+
+RECIPIENT = "recipient"
+
+# Filled in with string.Template, whose $names leave the literal {{ }} in the text alone.
+_MESSAGES = {
+    "invalid": 'Invalid keyword "$token" at $where: keywords may contain only letters, numbers'
+    " and underscores.",
+    "empty": 'Empty keyword "$token" at $where.',
+    "unclosed": 'Unclosed "$token" at $where: add "}}" to close the keyword.',
+    "logic": '"$token" at $where: sections and other template logic are not supported; use {{keyword}} only.',
+    "tag": 'Template tag "$token" at $where: template tags are not supported; use {{keyword}} only.',
+    "braces": 'Too many braces in "$token" at $where: write keywords with exactly two braces,'
+    " like {{keyword}}.",
+    "nested": 'Nested keyword "$token" at $where: a keyword cannot contain another keyword.',
+}
+_OPENING = re.compile(r"\{\{|\{%")
+_BRACE_PAIR = re.compile(r"\{\{|\}\}")
+_NAME = re.compile(r"[A-Za-z0-9_]+")
+_KEYWORD_TOKEN = re.compile(r"\{\{[ \t]*([A-Za-z0-9_]+)[ \t]*\}\}")
+# First characters of Mustache/Handlebars logic: sections, inverts, closers, partials,
+# comments, unescaped output and delimiter changes.
+_LOGIC_MARKS = "#^/>!&="
+
+
+@dataclass(frozen=True)
+class TemplateProblem:
+    message: str
+    token: str
+    line: int  # 1-based
+    column: int  # 1-based, in characters
+    offset: int  # 0-based index into the template text, for highlighting in the editor
+
+
+class TemplateError(ValueError):
+    def __init__(self, problems: list[TemplateProblem]) -> None:
+        super().__init__("\n".join(problem.message for problem in problems))
+        self.problems = problems
+
+
+class Slot(StrEnum):
+    TEXT = "text"  # element content: escaped; *_url / *_link values become links
+    LINK_TEXT = "link_text"  # content of an <a>: escaped only, since links cannot nest
+    ATTRIBUTE = "attribute"  # plain attribute, or a URL whose scheme the officer already wrote
+    URL = "url"  # starts an href/src, so the value decides the scheme and must be checked
+    URL_PART = "url_part"  # later in an href/src that a keyword started
+
+
+@dataclass(frozen=True, slots=True)
+class Keyword:
+    name: str
+    slot: Slot = Slot.TEXT
+    attribute: str = ""  # the attribute the keyword sits in, "" in element content
+
+    @property
+    def in_attribute(self) -> bool:
+        return bool(self.attribute)
+
+
+@dataclass(frozen=True)
+class CompiledTemplate:
+    parts: tuple[str | Keyword, ...]
+    keywords: frozenset[str]
+
+    def render(self, values: Mapping[str, str], *, html: bool = False) -> str:
+        """Fill in `values` (keyed by lower-case keyword); a missing value renders as ""."""
+        fill = _html_value if html else _plain_value
+        # A list, not a generator, into join: this runs once per message, millions of times.
+        return "".join(
+            [
+                part if isinstance(part, str) else fill(part, values.get(part.name) or "")
+                for part in self.parts
+            ]
+        )
+
+
+def compile_template(text: str) -> CompiledTemplate:
+    """Split `text` into literals and keywords; raise TemplateError listing every problem."""
+    parts: list[str | Keyword] = []
+    problems: list[TemplateProblem] = []
+    pos = 0
+    while match := _OPENING.search(text, pos):
+        start = match.start()
+        end, name, problem = _read_token(text, start)
+        _add_literal(parts, text[pos:start])
+        if problem:
+            problems.append(_problem(text, start, end, problem))
+        else:
+            parts.append(Keyword(name))
+        pos = end
+    if problems:
+        raise TemplateError(problems)
+    _add_literal(parts, text[pos:])
+    return _compiled(parts)
+
+
+def _read_token(text: str, start: int) -> tuple[int, str, str]:
+    """Read the token at `start`; return (end, keyword name, problem kind), one of them empty."""
+    # A keyword never spans lines, so one forgotten "}}" cannot swallow the rest of the message.
+    line_end = text.find("\n", start) % (len(text) + 1)  # -1 (last line) becomes len(text)
+    if text.startswith("{%", start):
+        close = text.find("%}", start, line_end)
+        return (close + 2 if close != -1 else start + 2), "", "tag"
+    close = text.find("}}", start + 2, line_end)
+    if text.startswith("{{{", start):
+        return (_run_end(text, close) if close != -1 else _run_end(text, start)), "", "braces"
+    if text.find("{{", start + 2, close if close != -1 else line_end) != -1:
+        return _read_nested(text, start, line_end)
+    if close == -1:
+        return start + 2, "", "unclosed"
+    if text.startswith("}}}", close):
+        return _run_end(text, close), "", "braces"
+    body = text[start + 2 : close].strip(" \t")
+    if not body:
+        return close + 2, "", "empty"
+    if body[0] in _LOGIC_MARKS:
+        return close + 2, "", "logic"
+    if not _NAME.fullmatch(body):
+        return close + 2, "", "invalid"
+    return close + 2, body.lower(), ""
+
+
+def _read_nested(text: str, start: int, line_end: int) -> tuple[int, str, str]:
+    """`{{ {{x}} }}` is one nested token; if the braces never balance, the first `{{` is unclosed
+    and scanning resumes right after it, so `Hi {{name and {{email}}` still finds `email`."""
+    depth = 0
+    for match in _BRACE_PAIR.finditer(text, start, line_end):
+        depth += 1 if match.group() == "{{" else -1
+        if depth == 0:
+            return match.end(), "", "nested"
+    return start + 2, "", "unclosed"
+
+
+def _run_end(text: str, pos: int) -> int:
+    """End of the run of identical braces starting at `pos`."""
+    return len(text) - len(text[pos:].lstrip(text[pos]))
+
+
+def _problem(text: str, start: int, end: int, kind: str) -> TemplateProblem:
+    line = text.count("\n", 0, start) + 1
+    column = start - text.rfind("\n", 0, start)
+    token = text[start:end]
+    message = Template(_MESSAGES[kind]).substitute(token=token, where=f"line {line}, column {column}")
+    return TemplateProblem(message, token, line, column, start)
+
+
+def _add_literal(parts: list[str | Keyword], text: str) -> None:
+    if not text:
+        return
+    if parts and isinstance(parts[-1], str):
+        parts[-1] += text
+    else:
+        parts.append(text)
+
+
+def _compiled(parts: list[str | Keyword]) -> CompiledTemplate:
+    return CompiledTemplate(tuple(parts), frozenset(p.name for p in parts if isinstance(p, Keyword)))
+
+
+def required_columns(*templates: CompiledTemplate) -> list[str]:
+    """Columns the recipient file must have: "recipient" first, then the keywords in order."""
+    names: set[str] = set().union(*(template.keywords for template in templates))
+    return [RECIPIENT, *sorted(names - {RECIPIENT})]
+
+
+_LINKED_SUFFIXES = ("_url", "_link")
+_WEB_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]+", re.IGNORECASE)
+_LINK_URL = re.compile(r"(?:https?://|mailto:)[^\s\x00-\x1f\x7f]+", re.IGNORECASE)
+_IMAGE_URL = re.compile(r"https://[^\s\x00-\x1f\x7f]+", re.IGNORECASE)
+
+
+def _plain_value(keyword: Keyword, value: str) -> str:
+    return value
+
+
+def _html_value(keyword: Keyword, value: str) -> str:
+    slot = keyword.slot
+    if slot is Slot.URL:
+        pattern = _IMAGE_URL if keyword.attribute == "src" else _LINK_URL
+        return escape(_checked_url(value, pattern))
+    if slot is Slot.URL_PART:
+        # With no ":" the value cannot supply a scheme of its own, even if the keyword
+        # before it rendered empty.
+        return escape(value.replace(":", "%3A"))
+    if slot is Slot.TEXT and keyword.name.endswith(_LINKED_SUFFIXES):
+        url = escape(_checked_url(value, _WEB_URL))
+        if url:
+            return f'<a href="{url}" rel="noopener noreferrer">{url}</a>'
+    return escape(value)
+
+
+def _checked_url(value: str, pattern: re.Pattern[str]) -> str:
+    # Whitespace and control characters are refused outright: browsers drop them inside URLs,
+    # which is how "java\tscript:" slips past naive scheme checks.
+    value = value.strip()
+    return value if pattern.fullmatch(value) else ""
+
+
+def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
+    # nh3 has one scheme list for href and src; images must be https as well, so opening an
+    # email never makes a plain-http request (mixed content, trackable on the wire).
+    if tag == "img" and attribute == "src" and not value.lower().startswith("https:"):
+        return None
+    return value
+
+
+_CLEANER = nh3.Cleaner(
+    tags={"p", "br", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "b", "em", "i", "u"}
+    | {"a", "img", "table", "thead", "tbody", "tr", "th", "td", "blockquote", "hr", "span", "div"},
+    clean_content_tags={"script", "style"},  # their text is code, not content
+    attributes={"a": {"href"}, "img": {"src", "alt", "width", "height"}}
+    | {"td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}},
+    attribute_filter=_keep_attribute,
+    url_schemes={"http", "https", "mailto"},
+    url_relative="deny",  # a relative link means nothing in someone's inbox
+    link_rel="noopener noreferrer",
+    strip_comments=True,
+)
+
+
+@dataclass(frozen=True)
+class _Shield:
+    """Keyword tokens swapped for https placeholders while nh3 or Markdown run: nh3 drops
+    `href="{{ form_link }}"` as a relative URL, a placeholder passes. The nonce is unguessable."""
+
+    text: str
+    marker: re.Pattern[str]
+    tokens: tuple[str, ...]  # as the officer wrote them
+    names: tuple[str, ...]  # the same, normalised
+
+    def restore(self, html: str) -> str:
+        return self.marker.sub(lambda match: self.tokens[int(match[1])], html)
+
+
+def _shield(text: str) -> _Shield:
+    prefix = f"https://k{secrets.token_hex(8)}.invalid/"
+    matches = list(_KEYWORD_TOKEN.finditer(text))
+    numbers = iter(range(len(matches)))
+    shielded = _KEYWORD_TOKEN.sub(lambda _: f"{prefix}{next(numbers)}/", text)
+    marker = re.compile(re.escape(prefix) + r"(\d+)/")
+    return _Shield(shielded, marker, tuple(m[0] for m in matches), tuple(m[1].lower() for m in matches))
+
+
+def sanitize_email_html(html: str) -> str:
+    """Reduce HTML to the email allow-list, keeping `{{keyword}}` tokens as written."""
+    shield = _shield(html)
+    return shield.restore(_CLEANER.clean(shield.text))
+
+
+def markdown_to_html(text: str) -> str:
+    """Markdown to sanitised HTML; keyword tokens pass through untouched by either step."""
+    shield = _shield(text)
+    html = markdown.markdown(shield.text, extensions=["tables", "sane_lists"])
+    return shield.restore(_CLEANER.clean(html))
+
+
+def compile_email_body(html: str) -> CompiledTemplate:
+    """Validate keywords against the officer's own text, sanitise once, then split into parts."""
+    compile_template(html)  # raises with positions in what the officer wrote, not nh3's output
+    shield = _shield(html)
+    return _compiled(_split_sanitised(_CLEANER.clean(shield.text), shield))
+
+
+def _split_sanitised(html: str, shield: _Shield) -> list[str | Keyword]:
+    parts: list[str | Keyword] = []
+    pos = 0
+    for match in shield.marker.finditer(html):
+        _add_literal(parts, html[pos : match.start()])
+        slot, attribute = _slot_at(html, match.start(), shield)
+        parts.append(Keyword(shield.names[int(match[1])], slot, attribute))
+        pos = match.end()
+    _add_literal(parts, html[pos:])
+    return parts
+
+
+_OPEN_ATTRIBUTE = re.compile(r'([A-Za-z-]+)="([^"]*)\Z')
+_URL_ATTRIBUTES = frozenset({"href", "src"})
+
+
+def _slot_at(html: str, pos: int, shield: _Shield) -> tuple[Slot, str]:
+    """Where the placeholder at `pos` sits: nh3 escapes every "<" and ">" in text and attribute
+    values, so the nearest raw "<" / ">" before it tell whether it is inside a tag."""
+    opening = html.rfind("<", 0, pos)
+    if opening <= html.rfind(">", 0, pos):
+        in_link = html.rfind("<a ", 0, pos) > html.rfind("</a>", 0, pos)
+        return (Slot.LINK_TEXT if in_link else Slot.TEXT), ""
+    attribute = _OPEN_ATTRIBUTE.search(html, opening, pos)
+    if attribute is None:  # not in a value: nh3 would have dropped it as an attribute name
+        return Slot.ATTRIBUTE, ""
+    name, before = attribute[1].lower(), attribute[2]
+    earlier = shield.marker.search(before)
+    # nh3 has checked any scheme the officer wrote ahead of the first keyword; with none,
+    # the first keyword's value supplies the scheme and must itself be a checked URL.
+    if name in _URL_ATTRIBUTES and ":" not in before[: earlier.start() if earlier else len(before)]:
+        return (Slot.URL if earlier is None else Slot.URL_PART), name
+    return Slot.ATTRIBUTE, name
+
+
+_BLOCK_TAGS = frozenset({"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote", "hr"})
+_SPACES = re.compile(r"\s+")
+
+
+class _PlainText(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.chunks: list[str] = []
+        self._gap = ""  # line break owed before the next text, so trailing breaks never pile up
+        self._lists: list[int] = []  # next number of each open <ol>, -1 for a <ul>
+        self._link: tuple[str, int] | None = None  # href, and where its text starts in chunks
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag in _BLOCK_TAGS:
+            self._break("\n\n")
+        if tag in ("ul", "ol"):
+            self._break("\n" if self._lists else "\n\n")
+            self._lists.append(1 if tag == "ol" else -1)
+        elif tag == "li" and self._lists:
+            self._break("\n")
+            number, indent = self._lists[-1], "  " * (len(self._lists) - 1)
+            if number > 0:
+                self._lists[-1] += 1
+            self._emit(f"{indent}{number}. " if number > 0 else f"{indent}- ")
+        elif tag == "br":
+            self._emit("\n")
+        elif tag == "hr":
+            self._emit("---")
+            self._break("\n\n")
+        elif tag == "tr":
+            self._break("\n")
+        elif tag in ("td", "th"):
+            self.handle_data(" ")  # cells side by side; dropped at the start of a row
+        elif tag == "img":
+            self.handle_data(attributes.get("alt") or "")
+        elif tag == "a":
+            self._link = (attributes.get("href") or "", len(self.chunks))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("ul", "ol") and self._lists:
+            self._lists.pop()
+            self._break("\n" if self._lists else "\n\n")
+        elif tag in _BLOCK_TAGS:
+            self._break("\n\n")
+        elif tag == "a" and self._link:
+            self._end_link(*self._link)
+            self._link = None
+
+    def handle_data(self, data: str) -> None:
+        text = _SPACES.sub(" ", data)
+        if self._gap or not self.chunks or self.chunks[-1][-1:] in ("\n", " "):
+            text = text.lstrip()
+        if text:
+            self._emit(text)
+
+    def _end_link(self, href: str, start: int) -> None:
+        text = "".join(self.chunks[start:]).strip()
+        shown = href.removeprefix("mailto:")
+        if shown and shown != text:
+            self._emit(f" ({shown})" if text else shown)
+
+    def _break(self, gap: str) -> None:
+        if self.chunks and len(gap) > len(self._gap):
+            self._gap = gap
+
+    def _emit(self, text: str) -> None:
+        if self._gap:
+            self.chunks.append(self._gap)
+            self._gap = ""
+        self.chunks.append(text)
+
+
+def html_to_text(html: str) -> str:
+    """Plain-text part of an email from its rendered (sanitised) HTML; links as "text (url)"."""
+    parser = _PlainText()
+    parser.feed(html)
+    parser.close()
+    lines = (line.rstrip() for line in "".join(parser.chunks).splitlines())
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
