@@ -1,0 +1,61 @@
+"""One result per data row: the recipient normalised for its channel, or why it cannot be sent to."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from channels_email.addresses import InvalidRecipient, normalise_email
+from channels_sms.phones import normalise_phone
+
+from .headers import RECIPIENT_COLUMN
+from .records import Record
+
+Channel = Literal["email", "sms"]
+RowStatus = Literal["valid", "invalid", "duplicate"]
+
+EMPTY_RECIPIENT = "Empty recipient"
+
+_NORMALISERS: dict[str, Callable[[str], str]] = {"email": normalise_email, "sms": normalise_phone}
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientRow:
+    """A data row: ``row`` is its number in Excel (header = 1), ``recipient`` is normalised, or the
+    cell as written when invalid; ``params`` maps every column's name to its cell text."""
+
+    row: int
+    recipient: str
+    status: RowStatus
+    reason: str
+    params: dict[str, str]
+
+
+def recipient_rows(records: Iterator[Record], headers: list[str], channel: Channel) -> Iterator[RecipientRow]:
+    """Validate and deduplicate the recipient of each row, in file order.
+
+    Deduplication keeps every normalised recipient seen with its first row in one dict: exact,
+    and it names the first row, at ~150 MB per million distinct recipients (measured: strings
+    ~85 MB, table and row numbers ~65 MB).
+    """
+    normalise = _NORMALISERS[channel]
+    column = headers.index(RECIPIENT_COLUMN)
+    first_rows: dict[str, int] = {}
+    for row, cells in records:
+        # data_records gives exactly one cell per header, so strict checking would only cost time.
+        params = dict(zip(headers, cells, strict=False))
+        raw = cells[column]
+        if not raw.strip():
+            yield RecipientRow(row, raw, "invalid", EMPTY_RECIPIENT, params)
+            continue
+        try:
+            recipient = normalise(raw)
+        except InvalidRecipient as exc:
+            yield RecipientRow(row, raw, "invalid", exc.reason, params)
+            continue
+        first = first_rows.setdefault(recipient, row)
+        if first == row:
+            yield RecipientRow(row, recipient, "valid", "", params)
+        else:
+            yield RecipientRow(row, recipient, "duplicate", f"Duplicate of row {first}", params)
