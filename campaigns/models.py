@@ -200,7 +200,6 @@ class Message(models.Model):
         indexes = [
             # Claiming: only queued rows, in id order, per campaign.
             models.Index(fields=["campaign", "id"], name="message_queued", condition=Q(status="queued")),
-            models.Index(fields=["campaign", "id"], name="message_campaign_id"),
             models.Index(
                 fields=["lease_expires_at"], name="message_sending_lease", condition=Q(status="sending")
             ),
@@ -209,3 +208,31 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient} ({self.status})"
+
+
+class SuppressionReason(models.TextChoices):
+    BOUNCED = "bounced", "Hard bounce"
+    COMPLAINED = "complained", "Complaint"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+
+
+class Suppression(models.Model):
+    """A recipient that later campaigns skip: bounced, complained or unsubscribed.
+
+    Unsubscribes are per agency (an officer without an agency suppresses for their own
+    campaigns only); bounces and complaints hold for everyone.
+    """
+
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    recipient = models.TextField()
+    reason = models.CharField(max_length=16, choices=SuppressionReason.choices)
+    agency = models.ForeignKey("accounts.Agency", null=True, blank=True, on_delete=models.CASCADE)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
+    detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["channel", "recipient"], name="suppression_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} ({self.get_reason_display()})"

@@ -85,7 +85,8 @@ def ses_client() -> Any:
         "sesv2",
         region_name=settings.AWS_REGION,
         endpoint_url=settings.SES_ENDPOINT_URL,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}, max_pool_connections=32),
+        # One attempt per call: the engine decides retries, with the shared rate limits in view.
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, max_pool_connections=32),
     )
 
 

@@ -9,4 +9,5 @@ app_name = "channels_email"
 urlpatterns = [
     path("dev/inbox/", views.dev_inbox, name="dev_inbox"),
     path("dev/inbox/<int:pk>/html/", views.dev_inbox_html, name="dev_inbox_html"),
+    path("unsubscribe/<int:message_id>/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

@@ -2,10 +2,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.csrf import csrf_exempt
 
+from campaigns.models import Message
+from channels_email import services
 from channels_email.models import InboxMessage
+from channels_email.unsubscribe import token_is_valid
 
 
 def _require_inbox_access(request: HttpRequest) -> None:
@@ -29,3 +33,27 @@ def dev_inbox_html(request: HttpRequest, pk: int) -> HttpResponse:
         "sandbox; default-src 'none'; img-src https: data:; style-src 'unsafe-inline'"
     )
     return response
+
+
+def _message_for(message_id: int, token: str) -> Message:
+    message = Message.objects.select_related("campaign__owner__agency").filter(pk=message_id).first()
+    if message is None or not token_is_valid(message_id, message.recipient, token):
+        raise Http404("This unsubscribe link is not valid.")
+    return message
+
+
+@csrf_exempt  # mail clients post one-click unsubscribes (RFC 8058) without a CSRF token
+def unsubscribe(request: HttpRequest, message_id: int, token: str) -> HttpResponse:
+    message = _message_for(message_id, token)
+    if request.method == "POST":
+        if request.POST.get("action") == "undo":
+            services.resubscribe(message=message)
+        else:
+            services.unsubscribe(message=message, reason=request.POST.get("reason", ""))
+    agency = message.campaign.owner.agency
+    context = {
+        "message": message,
+        "agency_name": agency.name if agency else "this agency",
+        "unsubscribed": services.is_unsubscribed(message),
+    }
+    return render(request, "channels_email/unsubscribe.html", context)

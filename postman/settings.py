@@ -109,12 +109,15 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
+# Prefix of every key Postman keeps in Redis (cache, rate windows, progress), so a test run
+# and a development server can share one Redis without touching each other's keys.
+REDIS_KEY_PREFIX = env("CACHE_KEY_PREFIX", "postman")
 # Rate limits (login codes, API) live in this cache, so it must be shared by every process.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": env("CACHE_KEY_PREFIX", "postman"),
+        "KEY_PREFIX": REDIS_KEY_PREFIX,
     }
 }
 
@@ -232,7 +235,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "campaigns"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# Sending tasks started per campaign; each claims its own batches, so more workers help.
+CAMPAIGN_SEND_CONCURRENCY = int(env("CAMPAIGN_SEND_CONCURRENCY", "2"))
+CELERY_TASK_ROUTES = {
+    "campaigns.ingest_recipient_file": {"queue": "ingest"},
+}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Every minute: requeue messages whose worker died mid-batch (lease expired) and restart
+    # sending campaigns that lost their task.
+    "campaigns.sweep_stale_batches": {"task": "campaigns.sweep_stale_batches", "schedule": 60.0},
+}
 
 # --- Logging -----------------------------------------------------------------------------
 LOGGING = {

@@ -30,7 +30,7 @@ CHROMIUM_ARGS = [
 def _clean_redis() -> Iterator[None]:
     """Rate-limit counters live in Redis: each test starts without any."""
     redis = Redis.from_url(settings.REDIS_URL)
-    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+    prefix = settings.REDIS_KEY_PREFIX
     for key in redis.scan_iter(match=f"{prefix}:*", count=1000):
         redis.delete(key)
     yield
@@ -62,3 +62,34 @@ def officer_client(officer: Any) -> Client:
     client = Client()
     client.force_login(officer)
     return client
+
+
+@pytest.fixture
+def fake_provider() -> Iterator[Any]:
+    from fake_provider.server import FakeProvider
+
+    with FakeProvider() as fake:
+        yield fake
+
+
+@pytest.fixture
+def ses_provider(fake_provider: Any, settings: Any) -> Iterator[Any]:
+    """Email goes through boto3 sesv2 to the fake provider on loopback."""
+    from channels_email.transport import ses_client
+
+    settings.EMAIL_PROVIDER = "ses"
+    settings.SES_ENDPOINT_URL = fake_provider.url
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "test-key")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test-secret")
+    ses_client.cache_clear()
+    yield fake_provider
+    ses_client.cache_clear()
+
+
+@pytest.fixture
+def worker(transactional_db: None, ses_provider: Any, tmp_path: Any) -> Iterator[Any]:
+    from tests.workers import start_worker
+
+    process = start_worker(ses_provider.url, tmp_path)
+    yield process
+    process.stop()

@@ -33,7 +33,7 @@ def test_officer_logs_in_with_code_from_dev_inbox_and_logs_out(page: Page, site:
     page.get_by_label("Code").fill(code.group(1))
     page.get_by_role("button", name="Log in").click()
 
-    expect(page.get_by_role("heading", name="Campaigns")).to_be_visible()
+    expect(page.get_by_role("heading", name="Campaigns", exact=True)).to_be_visible()
     expect(page.get_by_test_id("officer-email")).to_have_text("first.timer@agency.gov.sg")
     page.screenshot(path=str(SHOTS / "dashboard-empty.png"), full_page=True)
     page.get_by_role("button", name="Log out").click()
@@ -72,4 +72,4 @@ def test_three_wrong_codes_lock_out_that_code(page: Page, site: str) -> None:
 def test_log_in_helper_reaches_dashboard(page: Page, site: str) -> None:
     log_in(page, site, "helper@agency.gov.sg")
 
-    expect(page.get_by_role("heading", name="Campaigns")).to_be_visible()
+    expect(page.get_by_role("heading", name="Campaigns", exact=True)).to_be_visible()

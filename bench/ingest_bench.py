@@ -1,0 +1,68 @@
+"""1,000,000-row ingest through the real task code, beside a bare COPY of the same file."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.core.files import File
+from django.db import connection
+
+from bench.setup import ROOT, WORK
+
+
+def write_csv(path: Path, rows: int) -> None:
+    if path.exists():
+        return
+    with path.open("w", encoding="utf-8") as out:
+        out.write("recipient,name,code\n")
+        for i in range(rows):
+            out.write(f"person{i}@example.com,Person {i},C{i:07d}\n")
+
+
+def make_campaign(path: Path, label: str) -> int:
+    from accounts.services import ensure_officer
+    from campaigns import services
+    from campaigns.models import RecipientFile
+
+    officer = ensure_officer(email="bench@agency.gov.sg")
+    campaign = services.create_campaign(owner=officer, name=label, channel="email")
+    services.save_email_template(
+        campaign=campaign,
+        subject="Hello {{name}}",
+        body="<p>Dear {{name}}, your code is <strong>{{code}}</strong>.</p>",
+        body_format="rich",
+        sender_name="",
+        reply_to="",
+    )
+    with path.open("rb") as handle:
+        recipient_file = RecipientFile.objects.create(
+            campaign=campaign, file=File(handle, name=path.name), original_name=path.name, size_bytes=path.stat().st_size
+        )
+    return recipient_file.pk
+
+
+def bare_copy(path: Path) -> float:
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE bare_copy (recipient text, name text, code text)")
+        with path.open("r", encoding="utf-8") as handle:
+            cursor.copy_expert("COPY bare_copy FROM STDIN WITH (FORMAT csv, HEADER true)", handle)
+        cursor.execute("DROP TABLE bare_copy")
+    return time.perf_counter() - started
+
+
+def run(rows: int) -> None:
+    path = WORK / f"recipients-{rows}.csv"
+    write_csv(path, rows)
+    file_id = make_campaign(path, f"ingest bench {rows}")
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "bench.ingest_child", str(file_id)], cwd=ROOT, check=True)
+    seconds = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    bare = bare_copy(path)
+    print(f"ingest: {rows:,} rows in {seconds:.1f} s = {rows / seconds:,.0f} rows/s, peak RSS {peak_mb:.0f} MB")
+    print(f"bare COPY of the same file: {bare:.1f} s = {rows / bare:,.0f} rows/s")

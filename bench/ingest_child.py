@@ -1,0 +1,23 @@
+"""Runs one ingest in its own process, so its peak RSS can be read on its own."""
+
+from __future__ import annotations
+
+import sys
+
+from bench.setup import prepare_django
+
+
+def main(file_id: int) -> None:
+    prepare_django()
+    from campaigns import services
+    from campaigns.models import RecipientFile
+
+    recipient_file = RecipientFile.objects.select_related("campaign__owner").get(pk=file_id)
+    services.process_recipient_file(recipient_file=recipient_file, progress=lambda rows: None)
+    recipient_file.refresh_from_db()
+    if recipient_file.status != "ready":
+        raise SystemExit(f"ingest failed: {recipient_file.error}")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))

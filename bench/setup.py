@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+import psycopg2
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "var" / "bench"
+DATABASE = "postman_bench"
+
+
+def bench_database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postman")
+    base, _, query = url.partition("?")
+    return f"{base.rsplit('/', 1)[0]}/{DATABASE}" + (f"?{query}" if query else "")
+
+
+def _create_database() -> None:
+    config = dj_database_url.parse(bench_database_url())
+    params = {"dbname": "postgres", "user": config["USER"], "password": config["PASSWORD"] or None}
+    params["host"] = config.get("OPTIONS", {}).get("host") or config["HOST"] or None
+    params["port"] = config["PORT"] or None
+    conn = psycopg2.connect(**{k: v for k, v in params.items() if v})
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE])
+        if cursor.fetchone() is None:
+            cursor.execute(f"CREATE DATABASE {DATABASE}")
+    conn.close()
+
+
+def prepare_django() -> None:
+    WORK.mkdir(parents=True, exist_ok=True)
+    _create_database()
+    os.environ["DATABASE_URL"] = bench_database_url()
+    os.environ.setdefault("CACHE_KEY_PREFIX", "bench")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "postman.settings")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)

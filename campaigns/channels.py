@@ -1,0 +1,75 @@
+"""What the sending engine needs from a channel: render one message, send a batch, rate buckets.
+
+The engine speaks only to this interface; each channel app turns it into provider calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from django.conf import settings
+
+from campaigns.models import Campaign, Channel
+from campaigns.ratelimit import Bucket
+from channels_email.rendering import build_email, layout_for
+from channels_email.transport import get_transport
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The outcome of handing one message to a provider."""
+
+    provider_id: str = ""
+    error_code: str = ""
+    error: str = ""
+    permanent: bool = False
+    throttled: bool = False
+    status: str = ""  # a final status the provider already knows, e.g. "unsubscribed"
+
+    @property
+    def ok(self) -> bool:
+        return not self.error_code
+
+
+class ChannelSender(Protocol):
+    def prepare(self, campaign: Campaign) -> Any: ...
+
+    def build(self, prepared: Any, *, message_id: int, recipient: str, params: Mapping[str, str]) -> Any: ...
+
+    def retarget(self, item: Any, to: str) -> Any: ...
+
+    def send_batch(self, campaign: Campaign, items: Sequence[Any]) -> list[Delivery]: ...
+
+    def buckets(self, campaign: Campaign) -> tuple[Bucket, ...]: ...
+
+
+class EmailSender:
+    def prepare(self, campaign: Campaign) -> Any:
+        return layout_for(campaign)
+
+    def build(self, prepared: Any, *, message_id: int, recipient: str, params: Mapping[str, str]) -> Any:
+        return build_email(prepared, message_id=message_id, recipient=recipient, params=params)
+
+    def retarget(self, item: Any, to: str) -> Any:
+        return replace(item, to=to, subject=f"[Test] {item.subject}")
+
+    def send_batch(self, campaign: Campaign, items: Sequence[Any]) -> list[Delivery]:
+        return [
+            Delivery(r.provider_id, r.error_code, r.error, r.permanent, r.throttled)
+            for r in get_transport().send_batch(items)
+        ]
+
+    def buckets(self, campaign: Campaign) -> tuple[Bucket, ...]:
+        buckets = [Bucket(f"email:{settings.EMAIL_PROVIDER}", settings.EMAIL_MAX_SEND_RATE)]
+        if campaign.send_rate:
+            buckets.append(Bucket(f"campaign:{campaign.pk}", campaign.send_rate))
+        return tuple(buckets)
+
+
+SENDERS: dict[str, ChannelSender] = {Channel.EMAIL: EmailSender()}
+
+
+def sender_for(campaign: Campaign) -> ChannelSender:
+    return SENDERS[campaign.channel]

@@ -1,0 +1,69 @@
+"""Sends per second, kept in Redis for the progress page's rate, time left and chart.
+
+Counts are per campaign and per second in a hash that expires a day after the last send. They
+are for display only: the authoritative numbers are the counters in CampaignStats.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from campaigns.ratelimit import redis_client, redis_key
+
+RATE_WINDOW_SECONDS = 10
+KEEP_SECONDS = 24 * 60 * 60
+
+
+def _key(campaign_id: int) -> str:
+    return redis_key(f"progress:{campaign_id}:sent")
+
+
+def record_sent(campaign_id: int, count: int, *, now: float | None = None) -> None:
+    if count <= 0:
+        return
+    second = int(now if now is not None else time.time())
+    redis = redis_client(settings.REDIS_URL)
+    with redis.pipeline(transaction=False) as pipe:
+        pipe.hincrby(_key(campaign_id), str(second), count)
+        pipe.expire(_key(campaign_id), KEEP_SECONDS)
+        pipe.execute()
+
+
+@dataclass(frozen=True)
+class Timeline:
+    per_second: dict[int, int]
+
+    def rate(self, now: float) -> float:
+        """Messages per second over the last few seconds."""
+        start = int(now) - RATE_WINDOW_SECONDS
+        recent = sum(count for second, count in self.per_second.items() if start <= second < int(now))
+        return recent / RATE_WINDOW_SECONDS
+
+    def buckets(self, points: int = 60) -> list[tuple[int, int]]:
+        """(start second, sent) pairs, at most `points` of them, for the chart."""
+        if not self.per_second:
+            return []
+        first, last = min(self.per_second), max(self.per_second)
+        width = max(1, -(-(last - first + 1) // points))
+        grouped: dict[int, int] = {}
+        for second, count in self.per_second.items():
+            start = first + (second - first) // width * width
+            grouped[start] = grouped.get(start, 0) + count
+        return sorted(grouped.items())
+
+
+def timeline(campaign_id: int) -> Timeline:
+    raw = redis_client(settings.REDIS_URL).hgetall(_key(campaign_id))
+    return Timeline({int(second): int(count) for second, count in raw.items()})
+
+
+def time_left(remaining: int, rate: float) -> int | None:
+    """Seconds left at the current rate, or None when nothing is moving."""
+    if remaining <= 0:
+        return 0
+    if rate <= 0:
+        return None
+    return int(remaining / rate) + 1

@@ -1,0 +1,99 @@
+"""Send rates shared by every worker: a sliding one-second window per bucket in Redis.
+
+A token bucket lets a burst and its refill land in the same second, so it cannot promise "never
+more than N in any one-second window". Here each grant is a member of a sorted set, counted
+from when it was granted until one second after its sends finished (`settle`). Sends of two
+grants that never shared the window cannot fall within one second of each other, whatever the
+network latency, so the provider never sees more than N in any second.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from redis import Redis
+
+WINDOW_MS = 1000
+_ACQUIRE = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
+local grant = tonumber(ARGV[1])
+local wait = 0
+for i, key in ipairs(KEYS) do
+  local limit = tonumber(ARGV[2 + i])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - 1000)
+  local entries = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
+  local used = 0
+  for j = 1, #entries, 2 do
+    used = used + tonumber(string.match(entries[j], '^(%d+):'))
+  end
+  local free = limit - used
+  if free < grant then grant = math.max(free, 0) end
+  if free <= 0 and #entries > 0 then
+    wait = math.max(wait, tonumber(entries[2]) + 1000 - now)
+  end
+end
+if grant > 0 then
+  for _, key in ipairs(KEYS) do
+    redis.call('ZADD', key, now, grant .. ':' .. ARGV[2])
+    redis.call('PEXPIRE', key, 600000)
+  end
+end
+return {grant, math.max(wait, 1)}
+"""
+_SETTLE = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
+for _, key in ipairs(KEYS) do
+  if redis.call('ZSCORE', key, ARGV[1]) then redis.call('ZADD', key, now, ARGV[1]) end
+end
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Bucket:
+    key: str
+    per_second: int
+
+
+@dataclass(frozen=True)
+class Grant:
+    count: int
+    wait_seconds: float
+    member: str
+    buckets: tuple[Bucket, ...]
+
+
+@functools.cache
+def redis_client(url: str) -> Redis:
+    return Redis.from_url(url, socket_timeout=10, health_check_interval=30)
+
+
+def redis_key(name: str) -> str:
+    return f"{settings.REDIS_KEY_PREFIX}:{name}"
+
+
+def _redis() -> Redis:
+    return redis_client(settings.REDIS_URL)
+
+
+def acquire(buckets: tuple[Bucket, ...], wanted: int) -> Grant:
+    """Take up to `wanted` sends from every bucket at once; 0 means wait `wait_seconds`."""
+    if not buckets:
+        return Grant(wanted, 0.0, "", ())
+    token = uuid.uuid4().hex
+    keys = [redis_key(f"rate:{bucket.key}") for bucket in buckets]
+    limits = [bucket.per_second for bucket in buckets]
+    granted, wait_ms = _redis().eval(_ACQUIRE, len(keys), *keys, wanted, token, *limits)  # type: ignore[misc]
+    return Grant(int(granted), int(wait_ms) / 1000, f"{int(granted)}:{token}", buckets)
+
+
+def settle(grant: Grant) -> None:
+    """The grant's sends are done: count them for one more second from now."""
+    if grant.buckets and grant.count:
+        keys = [redis_key(f"rate:{bucket.key}") for bucket in grant.buckets]
+        _redis().eval(_SETTLE, len(keys), *keys, grant.member)

@@ -1,0 +1,220 @@
+"""Everything that changes a campaign. Views call these; tasks call these."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from campaigns import engine, ingest
+from campaigns.channels import sender_for
+from campaigns.models import (
+    BodyFormat,
+    Campaign,
+    CampaignStats,
+    CampaignStatus,
+    Message,
+    RecipientFile,
+    RecipientFileStatus,
+)
+from campaigns.recipient_files import MAX_FILE_BYTES, RecipientFileError, inspect_recipient_file
+from campaigns.templating import (
+    CompiledTemplate,
+    compile_email_body,
+    compile_template,
+    markdown_to_html,
+    sanitize_email_html,
+)
+
+
+class CampaignError(Exception):
+    """A request the campaign's state does not allow; the message is shown to the officer."""
+
+
+@transaction.atomic
+def create_campaign(*, owner: User, name: str, channel: str) -> Campaign:
+    campaign = Campaign.objects.create(owner=owner, name=name.strip(), channel=channel)
+    CampaignStats.objects.create(campaign=campaign)
+    return campaign
+
+
+def rename_campaign(*, campaign: Campaign, name: str) -> Campaign:
+    campaign.name = name.strip()
+    campaign.save(update_fields=["name", "updated_at"])
+    return campaign
+
+
+@transaction.atomic
+def duplicate_campaign(*, campaign: Campaign, by: User) -> Campaign:
+    """A new draft with the same template; recipients are not copied."""
+    copy = create_campaign(owner=by, name=f"Copy of {campaign.name}"[:255], channel=campaign.channel)
+    for field in ["subject", "body", "body_format", "body_html", "sender_name", "reply_to", "keywords"]:
+        setattr(copy, field, getattr(campaign, field))
+    copy.template_version = 1 if campaign.has_template else 0
+    copy.save()
+    return copy
+
+
+def delete_campaign(*, campaign: Campaign) -> None:
+    if campaign.status != CampaignStatus.DRAFT:
+        raise CampaignError("Only a draft can be deleted.")
+    campaign.deleted_at = timezone.now()
+    campaign.save(update_fields=["deleted_at", "updated_at"])
+
+
+def _require_draft(campaign: Campaign) -> None:
+    if not campaign.is_editable:
+        raise CampaignError("This campaign has been sent or scheduled; it can no longer be changed.")
+
+
+def compile_email_template(*, subject: str, body: str, body_format: str) -> tuple[str, list[str]]:
+    """The sanitised HTML body and the keywords both parts use; raises TemplateError."""
+    html = markdown_to_html(body) if body_format == BodyFormat.MARKDOWN else sanitize_email_html(body)
+    if body_format == BodyFormat.MARKDOWN:
+        compile_template(body)  # report errors at positions in what the officer wrote
+    compiled: list[CompiledTemplate] = [compile_template(subject), compile_email_body(html)]
+    keywords = sorted(set().union(*(template.keywords for template in compiled)))
+    return html, keywords
+
+
+@transaction.atomic
+def save_email_template(
+    *, campaign: Campaign, subject: str, body: str, body_format: str, sender_name: str, reply_to: str
+) -> Campaign:
+    """Save a template; if the uploaded list now lacks a column, the list must be uploaded again."""
+    _require_draft(campaign)
+    html, keywords = compile_email_template(subject=subject, body=body, body_format=body_format)
+    campaign.subject, campaign.body, campaign.body_format = subject.strip(), body, body_format
+    campaign.body_html, campaign.keywords = html, keywords
+    campaign.sender_name, campaign.reply_to = sender_name.strip(), reply_to.strip()
+    campaign.template_version += 1
+    campaign.save()
+    _recheck_columns(campaign)
+    return campaign
+
+
+def _recheck_columns(campaign: Campaign) -> None:
+    current = campaign.recipient_files.first()
+    if current is None or current.status != RecipientFileStatus.READY:
+        return
+    missing = [k for k in campaign.keywords if k != "recipient" and k not in current.headers]
+    if not missing:
+        return
+    columns = ", ".join(f'"{name}"' for name in missing)
+    Message.objects.filter(campaign=campaign).delete()
+    CampaignStats.objects.filter(campaign=campaign).update(
+        total=0, queued=0, invalid=0, duplicate=0, suppressed=0
+    )
+    current.status = RecipientFileStatus.FAILED
+    current.error = (
+        f"The template now uses {columns}, which the uploaded file does not have. Upload it again."
+    )
+    current.save(update_fields=["status", "error"])
+
+
+def upload_recipients(*, campaign: Campaign, upload: UploadedFile) -> RecipientFile:
+    """Store the file and queue its ingest; cheap checks first so a wrong file fails at once."""
+    _require_draft(campaign)
+    if not campaign.has_template:
+        raise CampaignError("Write the message first: the file is checked against its keywords.")
+    if (upload.size or 0) > MAX_FILE_BYTES:
+        raise CampaignError("The file is larger than 200 MB. Split it into smaller files.")
+    recipient_file = RecipientFile.objects.create(
+        campaign=campaign,
+        file=upload,
+        original_name=(upload.name or "recipients")[:255],
+        size_bytes=upload.size or 0,
+    )
+    try:
+        info = inspect_recipient_file(Path(recipient_file.file.path), keywords=campaign.keywords)
+    except RecipientFileError as error:
+        _fail_file(recipient_file, str(error))
+        return recipient_file
+    recipient_file.headers, recipient_file.notes = info.headers, info.notes
+    recipient_file.save(update_fields=["headers", "notes"])
+    from campaigns.tasks import ingest_recipient_file
+
+    transaction.on_commit(lambda: ingest_recipient_file.delay(recipient_file.pk))
+    return recipient_file
+
+
+def _fail_file(recipient_file: RecipientFile, error: str) -> None:
+    recipient_file.status = RecipientFileStatus.FAILED
+    recipient_file.error = error
+    recipient_file.finished_at = timezone.now()
+    recipient_file.save(update_fields=["status", "error", "finished_at"])
+    recipient_file.file.delete(save=False)
+
+
+def process_recipient_file(
+    *, recipient_file: RecipientFile, progress: Callable[[int], None]
+) -> RecipientFile:
+    """Ingest a stored file; a bad file fails with its message and leaves the old list."""
+    recipient_file.status = RecipientFileStatus.PROCESSING
+    recipient_file.save(update_fields=["status"])
+    try:
+        ingest.load_recipients(
+            recipient_file=recipient_file, path=Path(recipient_file.file.path), progress=progress
+        )
+    except RecipientFileError as error:
+        _fail_file(recipient_file, str(error))
+    return recipient_file
+
+
+def first_message(campaign: Campaign) -> Message | None:
+    return campaign.messages.filter(status="queued").order_by("id").first()
+
+
+def preview_first(campaign: Campaign) -> Any:
+    """The first valid recipient's message, rendered exactly as it will be sent."""
+    message = first_message(campaign)
+    if message is None:
+        return None
+    sender = sender_for(campaign)
+    return sender.build(
+        sender.prepare(campaign), message_id=message.pk, recipient=message.recipient, params=message.params
+    )
+
+
+def send_test(*, campaign: Campaign, to: str) -> None:
+    """Send the first recipient's message to `to`, e.g. the officer's own address."""
+    message = first_message(campaign)
+    if message is None:
+        raise CampaignError("Upload a recipient file with at least one valid recipient first.")
+    sender = sender_for(campaign)
+    item = sender.build(
+        sender.prepare(campaign), message_id=message.pk, recipient=message.recipient, params=message.params
+    )
+    item = sender.retarget(item, to)
+    delivery = sender.send_batch(campaign, [item])[0]
+    if not delivery.ok:
+        raise CampaignError(f"The test message was not sent: {delivery.error or delivery.error_code}")
+
+
+@transaction.atomic
+def launch_campaign(*, campaign: Campaign, by: User, send_rate: int | None = None) -> Campaign:
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    _require_draft(campaign)
+    stats = campaign.stats
+    if not campaign.has_template:
+        raise CampaignError("Write the message before sending.")
+    if stats.queued <= 0:
+        raise CampaignError("There is nobody to send to: upload a file with valid recipients.")
+    campaign.status = CampaignStatus.SENDING
+    campaign.started_at = timezone.now()
+    if send_rate:
+        campaign.send_rate = send_rate
+    campaign.save()
+    from campaigns.tasks import start_sending
+
+    transaction.on_commit(lambda: start_sending.delay(campaign.pk))
+    return campaign
+
+
+def send_more(*, campaign_id: int, seconds: float) -> bool:
+    return engine.run_for(campaign_id, seconds=seconds)

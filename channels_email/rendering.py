@@ -1,0 +1,89 @@
+"""Turning a campaign's compiled template and one recipient's values into an email.
+
+The layout is rendered by Django once per campaign with markers where the body and the
+unsubscribe link go; each message then only fills the compiled template and two markers.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from campaigns.models import Campaign
+from campaigns.templating import CompiledTemplate, compile_email_body, compile_template, html_to_text
+from channels_email.transport import OutgoingEmail, sender
+from channels_email.unsubscribe import unsubscribe_url
+
+BODY_MARK = "\x00body\x00"
+UNSUBSCRIBE_MARK = "\x00unsubscribe\x00"
+
+
+@dataclass(frozen=True)
+class EmailLayout:
+    subject: CompiledTemplate
+    body: CompiledTemplate
+    html_shell: str
+    from_email: str
+    reply_to: str
+
+
+def _address_of(default_from: str) -> str:
+    return default_from.rpartition("<")[2].rstrip(">").strip() or default_from
+
+
+def build_layout(campaign: Campaign) -> EmailLayout:
+    agency = campaign.owner.agency
+    logo_url = f"{settings.SITE_URL}{agency.logo.url}" if agency and agency.logo else ""
+    shell = render_to_string(
+        "channels_email/email/layout.html",
+        {
+            "agency_name": agency.name if agency else "",
+            "logo_url": logo_url,
+            "body": BODY_MARK,
+            "unsubscribe_url": UNSUBSCRIBE_MARK,
+        },
+    )
+    name = campaign.sender_name or (agency.name if agency else "Postman")
+    return EmailLayout(
+        subject=compile_template(campaign.subject),
+        body=compile_email_body(campaign.body_html),
+        html_shell=shell,
+        from_email=sender(f"{name} via Postman", _address_of(settings.DEFAULT_FROM_EMAIL)),
+        reply_to=campaign.reply_to or campaign.owner.email,
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_layout(campaign_id: int, template_version: int) -> EmailLayout:
+    return build_layout(Campaign.objects.select_related("owner__agency").get(pk=campaign_id))
+
+
+def layout_for(campaign: Campaign) -> EmailLayout:
+    """Compiled once per campaign and template version in each worker process."""
+    return _cached_layout(campaign.pk, campaign.template_version)
+
+
+def build_email(
+    layout: EmailLayout, *, message_id: int, recipient: str, params: Mapping[str, str]
+) -> OutgoingEmail:
+    values = {**params, "recipient": recipient}
+    body = layout.body.render(values, html=True)
+    link = unsubscribe_url(message_id, recipient)
+    html = layout.html_shell.replace(BODY_MARK, body).replace(UNSUBSCRIBE_MARK, link)
+    text = f"{html_to_text(body)}\n\n--\nUnsubscribe: {link}\n"
+    return OutgoingEmail(
+        to=recipient,
+        subject=" ".join(layout.subject.render(values).split()),
+        html=html,
+        text=text,
+        from_email=layout.from_email,
+        reply_to=layout.reply_to,
+        headers={
+            "List-Unsubscribe": f"<{link}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
