@@ -40,7 +40,10 @@ def make_campaign(path: Path, label: str) -> int:
     )
     with path.open("rb") as handle:
         recipient_file = RecipientFile.objects.create(
-            campaign=campaign, file=File(handle, name=path.name), original_name=path.name, size_bytes=path.stat().st_size
+            campaign=campaign,
+            file=File(handle, name=path.name),
+            original_name=path.name,
+            size_bytes=path.stat().st_size,
         )
     return recipient_file.pk
 
@@ -64,5 +67,7 @@ def run(rows: int) -> None:
     seconds = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     bare = bare_copy(path)
-    print(f"ingest: {rows:,} rows in {seconds:.1f} s = {rows / seconds:,.0f} rows/s, peak RSS {peak_mb:.0f} MB")
+    print(
+        f"ingest: {rows:,} rows in {seconds:.1f} s = {rows / seconds:,.0f} rows/s, peak RSS {peak_mb:.0f} MB"
+    )
     print(f"bare COPY of the same file: {bare:.1f} s = {rows / bare:,.0f} rows/s")

@@ -45,14 +45,35 @@ def start_worker(url: str, log: Path) -> subprocess.Popen[bytes]:
         "CAMPAIGN_SEND_CONCURRENCY": "1",
         "LOG_LEVEL": "WARNING",
     }
-    command = [sys.executable, "-m", "celery", "-A", "postman", "worker", "--concurrency=1", "--loglevel=WARNING"]
-    command += ["--queues=transactional,campaigns,ingest", "--without-gossip", "--without-mingle", "-n", "bench@%h"]
-    return subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "postman",
+        "worker",
+        "--concurrency=1",
+        "--loglevel=WARNING",
+    ]
+    command += [
+        "--queues=transactional,campaigns,ingest",
+        "--without-gossip",
+        "--without-mingle",
+        "-n",
+        "bench@%h",
+    ]
+    return subprocess.Popen(
+        command, cwd=ROOT, env=environment, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
 
 
 def bare_loop(url: str, count: int) -> float:
     client = boto3.client(
-        "sesv2", endpoint_url=url, region_name="ap-southeast-1", aws_access_key_id="b", aws_secret_access_key="b",
+        "sesv2",
+        endpoint_url=url,
+        region_name="ap-southeast-1",
+        aws_access_key_id="b",
+        aws_secret_access_key="b",
         config=Config(retries={"total_max_attempts": 1}, max_pool_connections=32),
     )
 
@@ -60,8 +81,12 @@ def bare_loop(url: str, count: int) -> float:
         client.send_email(
             FromEmailAddress="donotreply@postman.example.gov.sg",
             Destination={"ToAddresses": [f"person{i}@example.com"]},
-            Content={"Simple": {"Subject": {"Data": f"Hello Person {i}"},
-                                "Body": {"Html": {"Data": f"<p>Dear Person {i}</p>"}, "Text": {"Data": "Dear"}}}},
+            Content={
+                "Simple": {
+                    "Subject": {"Data": f"Hello Person {i}"},
+                    "Body": {"Html": {"Data": f"<p>Dear Person {i}</p>"}, "Text": {"Data": "Dear"}},
+                }
+            },
         )
 
     started = time.perf_counter()

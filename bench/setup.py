@@ -19,7 +19,11 @@ def bench_database_url() -> str:
 
 def _create_database() -> None:
     config = dj_database_url.parse(bench_database_url())
-    params = {"dbname": "postgres", "user": config["USER"], "password": config["PASSWORD"] or None}
+    params: dict[str, object] = {
+        "dbname": "postgres",
+        "user": config["USER"],
+        "password": config["PASSWORD"] or None,
+    }
     params["host"] = config.get("OPTIONS", {}).get("host") or config["HOST"] or None
     params["port"] = config["PORT"] or None
     conn = psycopg2.connect(**{k: v for k, v in params.items() if v})

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.selectors import is_allowed_email
 from campaigns import engine, ingest
 from campaigns.channels import sender_for
 from campaigns.models import (
@@ -18,6 +19,7 @@ from campaigns.models import (
     Campaign,
     CampaignStats,
     CampaignStatus,
+    Channel,
     Message,
     RecipientFile,
     RecipientFileStatus,
@@ -183,6 +185,9 @@ def preview_first(campaign: Campaign) -> Any:
 
 def send_test(*, campaign: Campaign, to: str) -> None:
     """Send the first recipient's message to `to`, e.g. the officer's own address."""
+    if campaign.channel == Channel.EMAIL and not is_allowed_email(to):
+        # A test carries the agency's name and content: keep it to government addresses.
+        raise CampaignError("Send tests to a government address, such as your own.")
     message = first_message(campaign)
     if message is None:
         raise CampaignError("Upload a recipient file with at least one valid recipient first.")

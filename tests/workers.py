@@ -104,7 +104,7 @@ def purge_queues() -> None:
 
     with app.connection_for_write() as conn:
         for queue in ["transactional", "campaigns", "ingest"]:
-            conn.default_channel.queue_purge(queue)
+            conn.default_channel.queue_purge(queue)  # type: ignore[attr-defined]
 
 
 def start_worker(provider_url: str, tmp_path: Path, **extra: Any) -> Worker:

@@ -4,7 +4,8 @@ The stdlib ``csv`` module, not pandas: pandas silently pads short rows, reports 
 numbers rather than rows, and cannot say at which row the bytes stop being UTF-8. Decoding each
 line ourselves (UTF-8 cannot split across a line feed) costs ~0.35 s per million rows over
 decoding in bulk, and buys exact rows for encoding and NUL faults; csv.reader plus that decoding
-reads a million three-column rows in ~0.7 s, as fast as pandas' C parser plus row iteration.
+reads a million three-column rows in ~0.7 s, against ~0.8 s for pandas' C parser plus iterating
+its rows (measured on 2 cores).
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from typing import BinaryIO
 
 from .detect import SAVE_AS_UTF8
 from .errors import MAX_CELL_CHARS, MAX_ROW_BYTES, RecipientFileError
-
-Record = tuple[int, list[str]]
+from .records import Record
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -75,7 +75,7 @@ def csv_records(path: Path) -> Generator[Record]:
                 f"The file has a NUL byte at row {row + 1}, so it is not plain text. {SAVE_AS_UTF8}"
             ) from None
         except _RowTooLarge:
-            raise RecipientFileError(f"Row {row + 1} is larger than 4 MB.") from None
+            raise RecipientFileError(f"Row {row + 1} is larger than {MAX_ROW_BYTES // 1024**2} MB.") from None
         except csv.Error as exc:
             raise RecipientFileError(_csv_error_message(str(exc), row + 1)) from None
 
@@ -114,5 +114,6 @@ def unragged(records: Iterator[Record], width: int) -> Iterator[Record]:
     """
     for row, cells in records:
         if len(cells) != width and cells:
-            raise RecipientFileError(f"Row {row} has {len(cells)} cells but the header has {width}.")
+            cell_count = f"{len(cells)} cell" if len(cells) == 1 else f"{len(cells)} cells"
+            raise RecipientFileError(f"Row {row} has {cell_count} but the header has {width}.")
         yield row, cells

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from .errors import MAX_CELL_CHARS, RecipientFileError
 from .headers import column_label
 
+# A row number as Excel shows it (the header is row 1) and the row's cells as text.
 Record = tuple[int, list[str]]
 
 HEADER_ONLY = "The file has a header row but no recipients."

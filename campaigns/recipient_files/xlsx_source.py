@@ -18,8 +18,7 @@ import openpyxl
 
 from .detect import DAMAGED_WORKBOOK
 from .errors import RecipientFileError
-
-Record = tuple[int, list[str]]
+from .records import Record
 
 # Integers this large print exactly from a float; past it Excel itself shows rounded digits.
 _EXACT_FLOAT_INTEGER = 1e15

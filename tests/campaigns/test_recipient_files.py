@@ -368,7 +368,7 @@ def test_refuse_ragged_row_midstream_after_chunks_were_yielded(tmp_path: Path) -
     chunks = read_recipient_rows(path, channel="email", keywords=[], chunk_rows=4)
 
     assert len(next(chunks)) == 4
-    with pytest.raises(RecipientFileError, match=r"^Row 12 has 1 cells but the header has 2\.$"):
+    with pytest.raises(RecipientFileError, match=r"^Row 12 has 1 cell but the header has 2\.$"):
         list(chunks)
 
 

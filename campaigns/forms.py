@@ -1,0 +1,117 @@
+"""Forms for the campaign pages: they validate and normalise input; services do the work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from campaigns import services
+from campaigns.models import BodyFormat, CampaignStatus, Channel
+from campaigns.recipient_files import MAX_FILE_BYTES
+from campaigns.templating import TemplateError, compile_template
+
+# Channels an officer can create a campaign on today; SMS pages come later.
+OPEN_CHANNELS = [(Channel.EMAIL.value, Channel.EMAIL.label)]
+
+
+class DashboardFilterForm(forms.Form):
+    q = forms.CharField(label="Search by name", required=False, max_length=255)
+    channel = forms.ChoiceField(
+        label="Channel", required=False, choices=[("", "All channels"), *Channel.choices]
+    )
+    status = forms.ChoiceField(
+        label="Status", required=False, choices=[("", "All statuses"), *CampaignStatus.choices]
+    )
+
+    def filters(self) -> dict[str, str]:
+        """The filters to apply; an invalid value (a hand-edited URL) is ignored, not an error."""
+        if not self.is_valid():
+            return {"channel": "", "status": "", "search": ""}
+        data = self.cleaned_data
+        return {"channel": data["channel"], "status": data["status"], "search": data["q"].strip()}
+
+
+class CampaignCreateForm(forms.Form):
+    name = forms.CharField(
+        label="Campaign name",
+        max_length=255,
+        help_text="For you and your team; recipients do not see it.",
+    )
+    channel = forms.ChoiceField(
+        label="Send by",
+        choices=OPEN_CHANNELS,
+        initial=Channel.EMAIL,
+        widget=forms.RadioSelect,
+        help_text="SMS is coming soon.",
+    )
+
+
+class RenameForm(forms.Form):
+    name = forms.CharField(label="Campaign name", max_length=255)
+
+
+class EmailTemplateForm(forms.Form):
+    subject = forms.CharField(label="Subject", max_length=998)
+    body_format = forms.ChoiceField(
+        label="Format", choices=BodyFormat.choices, initial=BodyFormat.RICH, widget=forms.RadioSelect
+    )
+    body = forms.CharField(
+        label="Message",
+        widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "true"}),
+        strip=False,
+        help_text="Write {{keyword}} where each recipient's own value goes, e.g. Dear {{name}}.",
+    )
+    sender_name = forms.CharField(
+        label="Sender name",
+        max_length=100,
+        required=False,
+        help_text="Shown as the sender, followed by “via Postman”. Leave blank for your agency's name.",
+    )
+    reply_to = forms.EmailField(label="Reply-to address", help_text="Where replies from recipients go.")
+
+    def clean_subject(self) -> str:
+        subject: str = self.cleaned_data["subject"]
+        if "\n" in subject or "\r" in subject:
+            raise forms.ValidationError("The subject must be on one line.")
+        return subject
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        # Subject and body compile separately so each problem shows under the field it is in.
+        if "subject" in cleaned:
+            try:
+                compile_template(cleaned["subject"])
+            except TemplateError as error:
+                self.add_error("subject", [problem.message for problem in error.problems])
+        if "body" in cleaned and "body_format" in cleaned:
+            try:
+                services.compile_email_template(
+                    subject="", body=cleaned["body"], body_format=cleaned["body_format"]
+                )
+            except TemplateError as error:
+                self.add_error("body", [problem.message for problem in error.problems])
+        return cleaned
+
+
+class RecipientUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Recipient file",
+        widget=forms.FileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
+        help_text=f"CSV or Excel (.xlsx), up to {MAX_FILE_BYTES // (1024 * 1024)} MB.",
+    )
+
+
+class TestSendForm(forms.Form):
+    email = forms.EmailField(
+        label="Send a test to", help_text="The first recipient's message, marked [Test]."
+    )
+
+
+class SendForm(forms.Form):
+    send_rate = forms.IntegerField(
+        label="Send rate (messages per second)",
+        required=False,
+        min_value=1,
+        help_text="Leave blank to send as fast as Postman allows.",
+    )

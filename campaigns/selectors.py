@@ -1,0 +1,172 @@
+"""Reads for the campaign pages: the officer's campaigns, steps, progress and the CSV downloads.
+
+Counts come from CampaignStats and RecipientFile, never from counting messages; the downloads
+stream rows with server-side cursors so a million-row campaign is never held in memory.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from campaigns import progress
+from campaigns.models import Campaign, Message, MessageStatus, RecipientFile, RecipientFileStatus
+from campaigns.tasks import ingest_progress_key
+from campaigns.templating import RECIPIENT
+
+REJECTED_STATUSES = (MessageStatus.INVALID, MessageStatus.DUPLICATE, MessageStatus.SUPPRESSED)
+EXPORT_COLUMNS = [
+    "row",
+    "recipient",
+    "status",
+    "error_code",
+    "error",
+    "sent_at",
+    "delivered_at",
+    "updated_at",
+]
+# A spreadsheet treats a cell starting with these as a formula (OWASP "CSV injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def owned_campaign(user: Any, pk: int) -> Campaign:
+    """The officer's own live campaign, with its counters; 404 for anyone else's or a deleted one."""
+    return get_object_or_404(Campaign.objects.owned_by(user).select_related("stats"), pk=pk)
+
+
+def dashboard_campaigns(
+    user: Any, *, channel: str = "", status: str = "", search: str = ""
+) -> QuerySet[Campaign]:
+    campaigns = Campaign.objects.owned_by(user).select_related("stats").order_by("-created_at", "-id")
+    if channel:
+        campaigns = campaigns.filter(channel=channel)
+    if status:
+        campaigns = campaigns.filter(status=status)
+    if search:
+        campaigns = campaigns.filter(name__icontains=search)
+    return campaigns
+
+
+def file_columns(campaign: Campaign) -> list[str]:
+    """The columns a recipient file must have for the saved template: "recipient" first."""
+    return [RECIPIENT, *(keyword for keyword in campaign.keywords if keyword != RECIPIENT)]
+
+
+def current_recipient_file(campaign: Campaign) -> RecipientFile | None:
+    return campaign.recipient_files.first()
+
+
+def ingest_rows_read(recipient_file: RecipientFile) -> int:
+    """Rows the ingest task has read so far (it reports through the cache while it runs)."""
+    return int(cache.get(ingest_progress_key(recipient_file.pk)) or recipient_file.rows_read)
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int
+    title: str
+    url_name: str
+    done: bool
+    available: bool
+    summary: str
+
+
+def campaign_steps(campaign: Campaign, recipient_file: RecipientFile | None) -> list[Step]:
+    """The four steps of a draft, each done or not, and whether it can be opened yet."""
+    stats = campaign.stats
+    has_list = recipient_file is not None and recipient_file.status == RecipientFileStatus.READY
+    ready = campaign.has_template and has_list and stats.queued > 0
+    message = f"Subject: {campaign.subject}" if campaign.has_template else "Write the subject and message."
+    if has_list:
+        recipients = f"{stats.queued:,} recipient{'' if stats.queued == 1 else 's'} ready to send to."
+    else:
+        recipients = "Upload a CSV or Excel file of recipients."
+    return [
+        Step(1, "Message", "campaigns:template", campaign.has_template, True, message),
+        Step(2, "Recipients", "campaigns:recipients", ready, campaign.has_template, recipients),
+        Step(3, "Test", "campaigns:test_send", False, ready, "Send the first message to yourself."),
+        Step(4, "Send", "campaigns:send", not campaign.is_editable, ready, "Check the count and send."),
+    ]
+
+
+@dataclass(frozen=True)
+class Progress:
+    percent: int
+    rate: float
+    seconds_left: int | None
+    finish_at: datetime | None
+    chart: list[tuple[int, int]]
+
+
+def campaign_progress(campaign: Campaign, *, now: float | None = None) -> Progress:
+    """Percentage done from the counters; rate, time left and chart from the Redis timeline."""
+    stats = campaign.stats
+    now = time.time() if now is None else now
+    timeline = progress.timeline(campaign.pk)
+    rate = timeline.rate(now)
+    left = progress.time_left(stats.queued + stats.sending, rate)
+    percent = min(100, stats.done * 100 // stats.sendable) if stats.sendable > 0 else 0
+    finish_at = timezone.now() + timedelta(seconds=left) if left else None
+    return Progress(percent, round(rate, 1), left, finish_at, timeline.buckets())
+
+
+def safe_cell(value: object) -> str:
+    """A cell a spreadsheet shows as text: formula-like values get a leading single quote."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+
+
+def _utc(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else ""
+
+
+def rejected_rows(campaign: Campaign) -> Iterator[list[str]]:
+    """Header, then every invalid, duplicate or suppressed row with its reason, in file order."""
+    yield ["row", "recipient", "reason"]
+    rows = (
+        Message.objects.filter(campaign=campaign, status__in=REJECTED_STATUSES)
+        .order_by("row_number")
+        .values_list("row_number", "recipient", "error")
+        .iterator(chunk_size=2000)
+    )
+    for row_number, recipient, error in rows:
+        yield [str(row_number), safe_cell(recipient), safe_cell(error)]
+
+
+def export_param_columns(campaign: Campaign) -> list[str]:
+    """The recipient file's own columns, in its order: those of the list now loaded."""
+    loaded = campaign.recipient_files.filter(status=RecipientFileStatus.READY).first()
+    return [name for name in (loaded.headers if loaded else []) if name != RECIPIENT]
+
+
+def export_rows(campaign: Campaign) -> Iterator[list[str]]:
+    """Header, then one row per message with its outcome and the recipient's columns."""
+    columns = export_param_columns(campaign)
+    yield [*EXPORT_COLUMNS, *(safe_cell(name) for name in columns)]
+    rows = (
+        Message.objects.filter(campaign=campaign)
+        .order_by("row_number")
+        .values_list(
+            "row_number",
+            "recipient",
+            "status",
+            "error_code",
+            "error",
+            "sent_at",
+            "delivered_at",
+            "updated_at",
+            "params",
+        )
+        .iterator(chunk_size=5000)
+    )
+    for row_number, recipient, status, code, error, sent_at, delivered_at, updated_at, params in rows:
+        values = [recipient, status, code, error, _utc(sent_at), _utc(delivered_at), _utc(updated_at)]
+        yield [str(row_number), *(safe_cell(v) for v in values), *(safe_cell(params.get(c)) for c in columns)]

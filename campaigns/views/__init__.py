@@ -1,0 +1,23 @@
+"""The campaign pages, one module per part of the flow."""
+
+from campaigns.views.compose import preview, recipients, template, test_send
+from campaigns.views.downloads import export, rejected
+from campaigns.views.launch import detail, progress, send
+from campaigns.views.listing import create, dashboard, delete, duplicate, rename
+
+__all__ = [
+    "create",
+    "dashboard",
+    "delete",
+    "detail",
+    "duplicate",
+    "export",
+    "preview",
+    "progress",
+    "recipients",
+    "rejected",
+    "rename",
+    "send",
+    "template",
+    "test_send",
+]

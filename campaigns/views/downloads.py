@@ -1,0 +1,54 @@
+"""CSV downloads, streamed row by row: the rejected rows of an upload and the full results."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+
+from django.http import StreamingHttpResponse
+from django.utils.text import slugify
+from django.views.decorators.http import require_safe
+
+from campaigns import selectors
+from campaigns.models import Campaign
+from campaigns.views.access import OfficerRequest, campaign_view
+
+# Excel reads a CSV as the local code page unless it starts with a byte order mark.
+_BOM = "\ufeff"
+
+
+class _Echo:
+    """A file-like object whose write returns the line, so csv.writer can feed a stream."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _lines(rows: Iterable[list[str]]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield _BOM
+    for row in rows:
+        yield writer.writerow(row)
+
+
+def _csv_download(rows: Iterable[list[str]], filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(_lines(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _slug(campaign: Campaign) -> str:
+    return slugify(campaign.name) or f"campaign-{campaign.pk}"
+
+
+@campaign_view
+@require_safe
+def rejected(request: OfficerRequest, campaign: Campaign) -> StreamingHttpResponse:
+    return _csv_download(selectors.rejected_rows(campaign), f"{_slug(campaign)}-rejected-rows.csv")
+
+
+@campaign_view
+@require_safe
+def export(request: OfficerRequest, campaign: Campaign) -> StreamingHttpResponse:
+    return _csv_download(selectors.export_rows(campaign), f"{_slug(campaign)}-results.csv")
