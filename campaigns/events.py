@@ -1,0 +1,60 @@
+"""Delivery events from providers (SES via SNS, Twilio callbacks) moving messages forward.
+
+Events arrive late, twice or out of order. A status only ever moves up the ranking below, so
+a Delivery after a Bounce, or a repeated "sent" after "delivered", changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from campaigns.models import CampaignStats, Message, MessageStatus
+
+RANK = {
+    MessageStatus.QUEUED: 0,
+    MessageStatus.SENDING: 1,
+    MessageStatus.SENT: 2,
+    MessageStatus.DELIVERED: 3,
+    MessageStatus.FAILED: 4,
+    MessageStatus.BOUNCED: 4,
+    MessageStatus.UNSUBSCRIBED: 5,
+}
+
+
+@dataclass(frozen=True)
+class EventResult:
+    message: Message | None
+    changed: bool
+
+
+@transaction.atomic
+def apply_delivery_event(
+    *, provider_id: str, status: str, error_code: str = "", error: str = ""
+) -> EventResult:
+    """Move the message with this provider id to `status` if that is forward; counters follow."""
+    message = (
+        Message.objects.select_for_update().filter(provider_id=provider_id).select_related("campaign").first()
+        if provider_id
+        else None
+    )
+    if message is None:
+        return EventResult(None, False)
+    old = MessageStatus(message.status)
+    if old not in RANK or RANK.get(MessageStatus(status), -1) <= RANK[old]:
+        return EventResult(message, False)
+    now = timezone.now()
+    fields: dict[str, object] = {"status": status, "updated_at": now}
+    if status == MessageStatus.DELIVERED:
+        fields["delivered_at"] = now
+    if error_code or error:
+        fields.update(error_code=error_code[:64], error=error[:1000])
+    Message.objects.filter(pk=message.pk).update(**fields)
+    CampaignStats.objects.filter(pk=message.campaign_id).update(
+        **{old.value: F(old.value) - 1, status: F(status) + 1}
+    )
+    message.refresh_from_db()
+    return EventResult(message, True)
