@@ -15,6 +15,9 @@ from campaigns.models import Campaign, Channel
 from campaigns.ratelimit import Bucket
 from channels_email.rendering import build_email, layout_for
 from channels_email.transport import get_transport
+from channels_sms import lengths as sms_lengths
+from channels_sms import rendering as sms_rendering
+from channels_sms import sending as sms_sending
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,9 @@ class ChannelSender(Protocol):
 
     def buckets(self, campaign: Campaign) -> tuple[Bucket, ...]: ...
 
+    def after_load(self, campaign: Campaign) -> None:
+        """Recipients were loaded or the template changed: a channel's own checks of each message."""
+
 
 class EmailSender:
     def prepare(self, campaign: Campaign) -> Any:
@@ -67,8 +73,35 @@ class EmailSender:
             buckets.append(Bucket(f"campaign:{campaign.pk}", campaign.send_rate))
         return tuple(buckets)
 
+    def after_load(self, campaign: Campaign) -> None:
+        pass
 
-SENDERS: dict[str, ChannelSender] = {Channel.EMAIL: EmailSender()}
+
+class SmsSender:
+    def prepare(self, campaign: Campaign) -> Any:
+        return sms_rendering.layout_for(campaign)
+
+    def build(self, prepared: Any, *, message_id: int, recipient: str, params: Mapping[str, str]) -> Any:
+        return sms_rendering.build_sms(prepared, message_id=message_id, recipient=recipient, params=params)
+
+    def retarget(self, item: Any, to: str) -> Any:
+        # A test has no message of its own to report on: no status callback.
+        return replace(item, to=to, body=f"[Test] {item.body}", status_callback="")
+
+    def send_batch(self, campaign: Campaign, items: Sequence[Any]) -> list[Delivery]:
+        return [
+            Delivery(r.provider_id, r.error_code, r.error, r.permanent, r.throttled, r.status)
+            for r in sms_sending.send_for_campaign(campaign, items)
+        ]
+
+    def buckets(self, campaign: Campaign) -> tuple[Bucket, ...]:
+        return sms_sending.rate_buckets(campaign)
+
+    def after_load(self, campaign: Campaign) -> None:
+        sms_lengths.check_lengths(campaign)
+
+
+SENDERS: dict[str, ChannelSender] = {Channel.EMAIL: EmailSender(), Channel.SMS: SmsSender()}
 
 
 def sender_for(campaign: Campaign) -> ChannelSender:

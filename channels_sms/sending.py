@@ -1,0 +1,70 @@
+"""What the sending engine's SmsSender calls: the campaign's credential, its send, its rates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.conf import settings
+
+from campaigns.models import Campaign, Channel, MessageStatus, Suppression, SuppressionReason
+from campaigns.ratelimit import Bucket
+from channels_sms.models import TwilioCredential
+from channels_sms.transport import OutgoingSms, SmsResult, TwilioSender, account_for
+
+NO_CREDENTIAL = "NoCredential"
+
+
+def campaign_credential(campaign: Campaign) -> TwilioCredential | None:
+    """The credential chosen for the campaign, and only if the campaign's owner still owns it."""
+    return TwilioCredential.objects.filter(
+        campaign_settings__campaign=campaign, owner_id=campaign.owner_id
+    ).first()
+
+
+def send_for_campaign(campaign: Campaign, messages: Sequence[OutgoingSms]) -> list[SmsResult]:
+    credential = campaign_credential(campaign)
+    if credential is None:
+        missing = SmsResult(
+            error_code=NO_CREDENTIAL,
+            error="The campaign has no Twilio credential: choose one of yours in Settings → SMS.",
+            permanent=True,
+        )
+        return [missing for _ in messages]
+    results = TwilioSender().send_batch(account_for(credential), messages)
+    _suppress_unsubscribed(
+        campaign,
+        [sms.to for sms, r in zip(messages, results, strict=True) if r.status == MessageStatus.UNSUBSCRIBED],
+    )
+    return results
+
+
+def _suppress_unsubscribed(campaign: Campaign, numbers: list[str]) -> None:
+    """Recipients who replied STOP: the agency's later SMS campaigns skip them at upload."""
+    if not numbers:
+        return
+    owner = campaign.owner
+    scope = {"agency_id": owner.agency_id} if owner.agency_id else {"owner_id": owner.pk}
+    known = set(
+        Suppression.objects.filter(
+            channel=Channel.SMS, reason=SuppressionReason.UNSUBSCRIBED, recipient__in=numbers, **scope
+        ).values_list("recipient", flat=True)
+    )
+    Suppression.objects.bulk_create(
+        Suppression(
+            channel=Channel.SMS,
+            recipient=number,
+            reason=SuppressionReason.UNSUBSCRIBED,
+            detail="Twilio error 21610: the recipient replied STOP.",
+            **scope,
+        )
+        for number in sorted(set(numbers) - known)
+    )
+
+
+def rate_buckets(campaign: Campaign) -> tuple[Bucket, ...]:
+    """The campaign's own rate, and its Twilio account's ceiling shared with its other campaigns."""
+    buckets = [Bucket(f"campaign:{campaign.pk}", campaign.send_rate or settings.SMS_DEFAULT_RATE)]
+    credential = campaign_credential(campaign)
+    if credential is not None:
+        buckets.append(Bucket(f"twilio:{credential.pk}", credential.max_rate))
+    return tuple(buckets)

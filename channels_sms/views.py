@@ -1,0 +1,145 @@
+"""Settings → SMS (the officer's Twilio credentials) and Twilio's status callbacks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from campaigns import selectors as campaign_selectors
+from campaigns import services as campaign_services
+from campaigns.models import Campaign
+from campaigns.views.access import OfficerRequest
+from channels_sms import selectors, services
+from channels_sms.callbacks import requested_url
+from channels_sms.forms import CredentialForm, SmsSendForm, SmsTemplateForm, SmsTestSendForm
+from channels_sms.segments import MAX_CHARACTERS, count_segments
+
+
+@sensitive_post_parameters("auth_token", "api_key_secret")
+@login_required
+@require_http_methods(["GET", "POST"])
+def credentials(request: OfficerRequest) -> HttpResponse:
+    form = CredentialForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            credential = services.add_credential(owner=request.user, **form.cleaned_data)
+        except services.CredentialError as error:
+            form.add_error(None, str(error))
+        else:
+            to = form.cleaned_data["test_number"]
+            messages.success(request, f"Saved “{credential.label}”. Twilio accepted a test SMS to {to}.")
+            return redirect("channels_sms:credentials")
+    context = {"form": form, "credentials": selectors.owned_credentials(request.user)}
+    return render(request, "channels_sms/credentials.html", context)
+
+
+@login_required
+@require_POST
+def delete_credential(request: OfficerRequest, pk: int) -> HttpResponse:
+    credential = selectors.owned_credential(request.user, pk)
+    try:
+        services.delete_credential(credential=credential)
+    except services.CredentialError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Deleted “{credential.label}”. Postman no longer holds its secrets.")
+    return redirect("channels_sms:credentials")
+
+
+@csrf_exempt  # Twilio posts here; X-Twilio-Signature is the check
+@require_POST
+def status_callback(request: HttpRequest, message_id: int, token: str) -> HttpResponse:
+    try:
+        services.accept_status_callback(
+            message_id=message_id,
+            token=token,
+            url=requested_url(request),
+            params=request.POST,
+            signature=request.headers.get("X-Twilio-Signature", ""),
+        )
+    except services.CallbackRefused:
+        return HttpResponseForbidden("Not a valid Twilio callback for this message.")
+    return HttpResponse(status=204)
+
+
+# The SMS steps of a campaign. The campaign views look the campaign up among the officer's own
+# (404 otherwise) and hand SMS campaigns to these.
+
+
+def _steps(campaign: Campaign, active: int) -> dict[str, Any]:
+    recipient_file = campaign_selectors.current_recipient_file(campaign)
+    return {"steps": campaign_selectors.campaign_steps(campaign, recipient_file), "active_step": active}
+
+
+def template_page(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
+    form = SmsTemplateForm(
+        request.POST if request.method == "POST" else None, initial={"body": campaign.body}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign_services.save_sms_template(campaign=campaign, body=form.cleaned_data["body"])
+        except campaign_services.CampaignError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Message saved.")
+            return redirect("campaigns:recipients", pk=campaign.pk)
+    context = {
+        "campaign": campaign,
+        "form": form,
+        "columns": campaign_selectors.file_columns(campaign),
+        "counter": count_segments(str(form["body"].value() or "").replace("\r\n", "\n").strip()),
+        "max_characters": MAX_CHARACTERS,
+    }
+    return render(request, "campaigns/template.html", context | _steps(campaign, 1))
+
+
+def test_page(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
+    form = SmsTestSendForm(
+        request.POST if request.method == "POST" else None,
+        user=request.user,
+        initial={"credential": selectors.chosen_credential(campaign)},
+    )
+    if request.method == "POST" and form.is_valid():
+        to = form.cleaned_data["phone"]
+        try:
+            services.send_sms_test(campaign=campaign, credential=form.cleaned_data["credential"], to=to)
+        except campaign_services.CampaignError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"Test SMS sent to {to}.")
+            return redirect("campaigns:test_send", pk=campaign.pk)
+    context = {"campaign": campaign, "form": form, "first": campaign_services.first_message(campaign)}
+    return render(request, "campaigns/test_send.html", context | _steps(campaign, 3))
+
+
+def send_page(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
+    form = SmsSendForm(
+        request.POST if request.method == "POST" else None,
+        user=request.user,
+        initial={"credential": selectors.chosen_credential(campaign), "send_rate": settings.SMS_DEFAULT_RATE},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.launch_sms_campaign(campaign=campaign, by=request.user, **form.cleaned_data)
+        except campaign_services.CampaignError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"Sending “{campaign.name}” has started.")
+            return redirect("campaigns:detail", pk=campaign.pk)
+    context = {
+        "campaign": campaign,
+        "form": form,
+        "count": campaign.stats.queued,
+        "ready": campaign.has_template and campaign.stats.queued > 0,
+        "sms": selectors.campaign_sms_settings(campaign),
+        "has_credentials": selectors.owned_credentials(request.user).exists(),
+    }
+    return render(request, "campaigns/send.html", context | _steps(campaign, 4))

@@ -1,0 +1,261 @@
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+from twilio.base.exceptions import TwilioRestException
+
+from accounts.models import User
+from campaigns import engine, services
+from campaigns.models import Campaign, CampaignStats, CampaignStatus, Message, MessageStatus, Suppression
+from campaigns.ratelimit import Bucket
+from channels_sms.callbacks import callback_url
+from channels_sms.models import TwilioCredential
+from channels_sms.sending import rate_buckets
+from channels_sms.services import send_sms_test
+from channels_sms.transport import SmsResult, result_for_error
+from tests.campaigns.test_engine import max_in_any_second, run_to_end
+from tests.channels_sms.conftest import (
+    ACCOUNT_SID,
+    SENDER,
+    make_credential,
+    make_sms_campaign,
+    number,
+    phones,
+)
+
+
+def start(campaign: Campaign, rate: int = 1000) -> Campaign:
+    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENDING, send_rate=rate)
+    campaign.refresh_from_db()
+    return campaign
+
+
+@pytest.mark.django_db
+def test_sms_campaign_sends_each_message_once_with_its_values(
+    officer: User, twilio: Any, tmp_path: Path
+) -> None:
+    campaign = start(
+        make_sms_campaign(officer, phones(12), tmp_path=tmp_path, credential=make_credential(officer))
+    )
+
+    run_to_end(campaign)
+
+    received = twilio.messages("sms")
+    assert sorted(m["to"] for m in received) == [number(i) for i in range(12)]
+    by_to = {m["to"]: m for m in received}
+    assert by_to[number(7)]["body"] == "Hi Person 7, your code is C0007."
+    assert {(m["from"], m["account"]) for m in received} == {(SENDER, ACCOUNT_SID)}
+    messages = {m.recipient: m for m in Message.objects.filter(campaign=campaign)}
+    assert by_to[number(7)]["status_callback"] == callback_url(messages[number(7)].pk)
+    assert len({m["status_callback"] for m in received}) == 12
+    assert {m.status for m in messages.values()} == {MessageStatus.SENT}
+    assert messages[number(7)].provider_id == by_to[number(7)]["id"]
+    stats = CampaignStats.objects.get(pk=campaign.pk)
+    assert (stats.queued, stats.sending, stats.sent, stats.failed) == (0, 0, 12, 0)
+
+
+@pytest.mark.django_db
+def test_sms_campaign_with_api_key_and_messaging_service_sends_through_them(
+    officer: User, twilio: Any, tmp_path: Path
+) -> None:
+    credential = make_credential(officer, api_key=True)
+    TwilioCredential.objects.filter(pk=credential.pk).update(
+        from_number="", messaging_service_sid="MG" + "4" * 32
+    )
+    campaign = start(make_sms_campaign(officer, phones(2), tmp_path=tmp_path, credential=credential))
+
+    run_to_end(campaign)
+
+    received = twilio.messages("sms")
+    assert [(m["messaging_service_sid"], m["from"], m["account"]) for m in received] == [
+        ("MG" + "4" * 32, None, ACCOUNT_SID)
+    ] * 2
+
+
+@pytest.mark.django_db
+def test_twilio_errors_become_invalid_unsubscribed_or_failed(
+    officer: User, twilio: Any, tmp_path: Path
+) -> None:
+    twilio.configure(
+        twilio_error_numbers={number(0): 21211, number(1): 21614, number(2): 21610, number(3): 21408}
+    )
+    campaign = start(
+        make_sms_campaign(officer, phones(5), tmp_path=tmp_path, credential=make_credential(officer))
+    )
+
+    run_to_end(campaign)
+
+    rows = {m.recipient: (m.status, m.error_code, m.error) for m in Message.objects.filter(campaign=campaign)}
+    assert rows[number(0)] == (
+        "invalid",
+        "21211",
+        f"The 'To' number {number(0)} is not a valid phone number.",
+    )
+    assert rows[number(1)] == ("invalid", "21614", f"'To' number {number(1)} is not a valid mobile number")
+    assert rows[number(2)] == ("unsubscribed", "21610", "Attempt to send to unsubscribed recipient")
+    assert rows[number(3)] == (
+        "failed",
+        "21408",
+        f"Permission to send an SMS has not been enabled for the region of {number(3)}.",
+    )
+    assert rows[number(4)][0] == "sent"
+    assert list(Suppression.objects.values_list("channel", "recipient", "reason", "owner_id")) == [
+        ("sms", number(2), "unsubscribed", officer.pk)
+    ]
+    stats = CampaignStats.objects.get(pk=campaign.pk)
+    assert (stats.sent, stats.invalid, stats.unsubscribed, stats.failed, stats.queued) == (1, 2, 1, 1, 0)
+    assert twilio.stats()["sms"]["rejected"] == 4
+
+
+@pytest.mark.django_db
+def test_throttled_sends_are_retried_until_accepted(officer: User, twilio: Any, tmp_path: Path) -> None:
+    twilio.configure(throttle_rate=0.5, seed=7)
+    campaign = start(
+        make_sms_campaign(officer, phones(20), tmp_path=tmp_path, credential=make_credential(officer))
+    )
+
+    run_to_end(campaign, slices=50)
+
+    assert twilio.stats()["sms"]["throttled"] > 0
+    assert sorted(m["to"] for m in twilio.messages("sms")) == [number(i) for i in range(20)]
+    assert set(Message.objects.filter(campaign=campaign).values_list("status", flat=True)) == {"sent"}
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "expected"),
+    [
+        (429, 20429, SmsResult(error_code="20429", error="Too Many Requests", throttled=True)),
+        (
+            400,
+            21211,
+            SmsResult(error_code="21211", error="Too Many Requests", permanent=True, status="invalid"),
+        ),
+        (
+            400,
+            21614,
+            SmsResult(error_code="21614", error="Too Many Requests", permanent=True, status="invalid"),
+        ),
+        (
+            400,
+            21610,
+            SmsResult(error_code="21610", error="Too Many Requests", permanent=True, status="unsubscribed"),
+        ),
+        (400, 21408, SmsResult(error_code="21408", error="Too Many Requests", permanent=True)),
+        (401, 20003, SmsResult(error_code="20003", error="Too Many Requests", permanent=True)),
+        (500, 20500, SmsResult(error_code="20500", error="Too Many Requests", permanent=False)),
+    ],
+)
+def test_result_for_error_maps_twilio_codes(status: int, code: int, expected: SmsResult) -> None:
+    error = TwilioRestException(status, "/Messages.json", "Unable to create record: Too Many Requests", code)
+
+    assert result_for_error(error) == expected
+
+
+@pytest.mark.django_db
+def test_campaign_without_credential_fails_its_messages_with_the_reason(
+    officer: User, twilio: Any, tmp_path: Path
+) -> None:
+    campaign = start(make_sms_campaign(officer, phones(2), tmp_path=tmp_path))
+
+    run_to_end(campaign)
+
+    assert set(Message.objects.values_list("status", "error_code", "error")) == {
+        (
+            "failed",
+            "NoCredential",
+            "The campaign has no Twilio credential: choose one of yours in Settings → SMS.",
+        )
+    }
+    assert twilio.messages("sms") == []
+
+
+@pytest.mark.django_db
+def test_rate_buckets_hold_campaign_rate_and_credential_ceiling(officer: User, tmp_path: Path) -> None:
+    credential = make_credential(officer, max_rate=30)
+    campaign = make_sms_campaign(officer, phones(1), tmp_path=tmp_path, credential=credential)
+
+    default = rate_buckets(campaign)
+    campaign.send_rate = 50
+    chosen = rate_buckets(campaign)
+
+    assert default == (Bucket(f"campaign:{campaign.pk}", 10), Bucket(f"twilio:{credential.pk}", 30))
+    assert chosen == (Bucket(f"campaign:{campaign.pk}", 50), Bucket(f"twilio:{credential.pk}", 30))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_campaigns_sharing_a_credential_stay_under_its_ceiling_together(
+    officer: User, twilio: Any, tmp_path: Path
+) -> None:
+    credential = make_credential(officer, max_rate=10)
+    campaigns = [
+        start(
+            make_sms_campaign(officer, phones(15, start=s), tmp_path=tmp_path, credential=credential), rate=10
+        )
+        for s in (0, 100)
+    ]
+
+    def send(campaign: Campaign) -> None:
+        try:
+            while engine.run_for(campaign.pk, seconds=30):
+                pass
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(c,)) for c in campaigns]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    received = twilio.messages("sms")
+    assert len(received) == 30
+    assert max_in_any_second([m["at"] for m in received]) <= 10
+
+
+@pytest.mark.django_db
+def test_send_sms_test_goes_to_the_given_number_marked_test(
+    officer: User, twilio: Any, tmp_path: Path
+) -> None:
+    credential = make_credential(officer)
+    campaign = make_sms_campaign(officer, phones(2), tmp_path=tmp_path)
+
+    send_sms_test(campaign=campaign, credential=credential, to="+6598765432")
+
+    [received] = twilio.messages("sms")
+    assert (received["to"], received["body"]) == ("+6598765432", "[Test] Hi Person 0, your code is C0000.")
+    assert received["status_callback"] is None
+    assert Message.objects.filter(campaign=campaign, status="queued").count() == 2
+    assert campaign.sms_settings.credential == credential
+
+
+@pytest.mark.django_db
+def test_send_sms_test_refused_by_twilio_says_why(officer: User, twilio: Any, tmp_path: Path) -> None:
+    twilio.configure(twilio_error_numbers={"+6598765432": 21610})
+    campaign = make_sms_campaign(officer, phones(1), tmp_path=tmp_path)
+
+    with pytest.raises(services.CampaignError) as caught:
+        send_sms_test(campaign=campaign, credential=make_credential(officer), to="+6598765432")
+
+    assert str(caught.value) == "The test message was not sent: Attempt to send to unsubscribed recipient"
+
+
+@pytest.mark.django_db
+def test_send_sms_test_of_a_sent_campaign_must_use_its_credential(
+    officer: User, twilio: Any, tmp_path: Path
+) -> None:
+    used, other = make_credential(officer), make_credential(officer, label="Other")
+    campaign = make_sms_campaign(officer, phones(1), tmp_path=tmp_path, credential=used)
+    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENT)
+    campaign.refresh_from_db()
+
+    with pytest.raises(services.CampaignError) as caught:
+        send_sms_test(campaign=campaign, credential=other, to="+6598765432")
+    send_sms_test(campaign=campaign, credential=used, to="+6598765432")
+
+    assert str(caught.value) == "Tests of a sent campaign go through the credential it used."
+    assert [m["to"] for m in twilio.messages("sms")] == ["+6598765432"]
+    assert campaign.sms_settings.credential == used
