@@ -1,0 +1,23 @@
+"""The v1 API (django-ninja): Postman-compatible endpoints, OpenAPI at /api/openapi.json and
+interactive docs at /api/docs."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from api.rest import docs, email, sms
+from api.rest.auth import ApiKeyAuth
+from api.rest.responses import install_error_handlers
+
+api = NinjaAPI(
+    title="Postman API",
+    version="v1",
+    description=docs.DESCRIPTION,
+    urls_namespace="api_v1",
+    auth=ApiKeyAuth(),
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+install_error_handlers(api)
+api.add_router("/v1/transactional/email", email.router)
+api.add_router("/v1/transactional/sms", sms.router)

@@ -1,0 +1,64 @@
+"""JSON answers of the v1 API, errors included, in Postman's shapes."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from api.errors import ApiError, invalid
+from api.rest.auth import MISSING
+
+logger = logging.getLogger(__name__)
+
+
+def respond(status: int, body: Any, headers: dict[str, str] | None = None) -> JsonResponse:
+    response = JsonResponse(body, status=status, encoder=DjangoJSONEncoder, safe=False)
+    response["Cache-Control"] = "no-store"
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def _api_error(request: HttpRequest, exc: Any) -> HttpResponse:
+    assert isinstance(exc, ApiError)
+    return respond(exc.status, exc.body(), exc.headers)
+
+
+def _unauthenticated(request: HttpRequest, exc: Any) -> HttpResponse:
+    return respond(401, {"code": "unauthenticated", "message": MISSING})
+
+
+def _invalid_parameter(request: HttpRequest, exc: Any) -> HttpResponse:
+    assert isinstance(exc, ValidationError)
+    first = exc.errors[0] if exc.errors else {}
+    name = str((first.get("loc") or ["parameter"])[-1])
+    message = str(first.get("msg", "is invalid"))
+    return _api_error(request, invalid(name, message[:1].lower() + message[1:]))
+
+
+def _http_error(request: HttpRequest, exc: Any) -> HttpResponse:
+    assert isinstance(exc, HttpError)
+    return respond(exc.status_code, {"code": "api_error", "message": str(exc)})
+
+
+def _not_found(request: HttpRequest, exc: Any) -> HttpResponse:
+    return respond(404, {"code": "not_found", "message": "Not found."})
+
+
+def _server_error(request: HttpRequest, exc: Any) -> HttpResponse:
+    logger.exception("API request %s %s failed", request.method, request.path, exc_info=exc)
+    return respond(500, {"code": "internal_server", "message": "Something went wrong on our side."})
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    api.add_exception_handler(Exception, _server_error)
+    api.add_exception_handler(Http404, _not_found)
+    api.add_exception_handler(HttpError, _http_error)
+    api.add_exception_handler(AuthenticationError, _unauthenticated)
+    api.add_exception_handler(ValidationError, _invalid_parameter)
+    api.add_exception_handler(ApiError, _api_error)

@@ -1,0 +1,302 @@
+"""Transactional email: accept a request at once (ACCEPTED), send it on the transactional queue."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from email.utils import formataddr, parseaddr
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from accounts.models import User
+from api.attachments import AttachmentRefused, IncomingFile, check_attachment
+from api.errors import ApiError, invalid
+from api.models import (
+    ApiKey,
+    Classification,
+    TransactionalAttachment,
+    TransactionalEmail,
+    TransactionalStatus,
+)
+from api.schemas import EmailSendIn
+from campaigns import ratelimit
+from campaigns.models import Channel, Suppression, SuppressionReason
+from campaigns.templating import html_to_text, sanitize_email_html
+from channels_email.addresses import InvalidRecipient, normalise_email
+from channels_email.transport import EmailAttachment, OutgoingEmail, SendResult, get_transport
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+MAX_SUBJECT_CHARS = 998
+MAX_CC_AND_BCC = 49  # SES takes 50 recipients a message; the main recipient is the fiftieth
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+MAX_ATTEMPTS = 5
+VIA = " via Postman"
+EMPTY_MESSAGE = "Message is invalid as the subject or body only contains invalid HTML tags."
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def _address(raw: str, field: str) -> str:
+    if not isinstance(raw, str) or not raw.isascii():
+        raise invalid(field, "must be a valid email address")
+    try:
+        return normalise_email(raw)
+    except InvalidRecipient:
+        raise invalid(field, "must be a valid email address") from None
+
+
+def _addresses(raw: Sequence[object], field: str) -> list[str]:
+    found: list[str] = []
+    for value in raw:
+        if not isinstance(value, str):
+            raise invalid(field, "must contain only email addresses")
+        address = _address(value, field)
+        if address in found:
+            raise invalid(field, f"contains {address} twice")
+        found.append(address)
+    return found
+
+
+def _default_sender() -> tuple[str, str]:
+    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return name or "Postman", address.lower()
+
+
+def resolve_from(*, owner: User, raw: str | None) -> tuple[str, bool]:
+    """The From header to send with, and whether it is the shared default sender.
+
+    Like Postman: the default address (under any display name, which then reads "… via Postman")
+    or the officer's own address; nothing else.
+    """
+    default_name, default_address = _default_sender()
+    agency_name = owner.agency.name + VIA if owner.agency else default_name
+    if raw is None or not raw.strip():
+        return formataddr((agency_name, default_address)), True
+    name, address = parseaddr(raw)
+    name = _CONTROL.sub(" ", name).strip()
+    address = address.strip().lower()
+    if address == default_address:
+        if name and name != default_name and not name.endswith(VIA):
+            name += VIA
+        return formataddr((name or agency_name, default_address)), True
+    if address and address == owner.email:
+        return formataddr((name, address)) if name else address, False
+    raise ApiError(
+        400,
+        "invalid_from_address",
+        f"Invalid 'from' email address: use {default_address} or your own address, {owner.email}.",
+    )
+
+
+def _subject(raw: str) -> str:
+    subject = " ".join(_CONTROL.sub(" ", raw).split())
+    if not subject:
+        raise invalid("subject", "is not allowed to be empty")
+    if len(subject) > MAX_SUBJECT_CHARS:
+        raise invalid("subject", f"must be at most {MAX_SUBJECT_CHARS} characters")
+    return subject
+
+
+def _body(raw: str) -> str:
+    if not raw.strip():
+        raise invalid("body", "is not allowed to be empty")
+    if len(raw.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
+        raise invalid("body", f"must be at most {MAX_BODY_BYTES} bytes (1 MiB)")
+    clean = sanitize_email_html(raw)
+    if not html_to_text(clean).strip() and "<img" not in clean:
+        raise ApiError(400, "invalid_template", EMPTY_MESSAGE)
+    return clean
+
+
+def _suppressions(owner: User, addresses: Sequence[str]) -> dict[str, str]:
+    """Suppressed addresses with the reason: bounces and complaints for everyone, unsubscribes
+    for the officer's agency (or the officer, without one), as for campaigns."""
+    scoped = Q(owner_id=owner.pk)
+    if owner.agency_id:
+        scoped |= Q(agency_id=owner.agency_id)
+    rows = Suppression.objects.filter(channel=Channel.EMAIL, recipient__in=list(addresses)).filter(
+        Q(reason__in=[SuppressionReason.BOUNCED, SuppressionReason.COMPLAINED]) | scoped
+    )
+    return {row.recipient: row.get_reason_display() for row in rows}
+
+
+@dataclass(frozen=True)
+class CheckedAttachment:
+    incoming: IncomingFile
+    mimetype: str
+
+
+def _attachments(files: Sequence[IncomingFile], *, default_sender: bool) -> list[CheckedAttachment]:
+    if not files:
+        return []
+    if sum(f.size for f in files) > MAX_ATTACHMENT_BYTES:
+        raise ApiError(
+            413, "attachment_limit", f"Attachments can be at most {MAX_ATTACHMENT_BYTES} bytes in all."
+        )
+    if default_sender:
+        # As in Postman: files only from an address the officer answers for, never the shared one.
+        raise ApiError(403, "unauthorized", "Attachments can only be sent with your own address as 'from'.")
+    checked = []
+    for incoming in files:
+        try:
+            kind = check_attachment(incoming.name, incoming.read())
+        except AttachmentRefused as refused:
+            raise ApiError(400, "attachment_format", str(refused)) from None
+        checked.append(CheckedAttachment(incoming, kind.mimetype))
+    return checked
+
+
+@transaction.atomic
+def accept_email(
+    *, key: ApiKey, data: EmailSendIn, files: Sequence[IncomingFile], enqueue: Callable[[int], object]
+) -> TransactionalEmail:
+    """Check and store one email as ACCEPTED; `enqueue(id)` runs once the row is committed."""
+    owner = key.owner
+    recipient = _address(data.recipient, "recipient")
+    subject, body = _subject(data.subject), _body(data.body)
+    reply_to = _address(data.reply_to, "reply_to") if data.reply_to else owner.email
+    cc, bcc = _addresses(data.cc, "cc"), _addresses(data.bcc, "bcc")
+    if len(cc) + len(bcc) > MAX_CC_AND_BCC:
+        raise ApiError(
+            400, "too_many_recipients", f"cc and bcc can have at most {MAX_CC_AND_BCC} addresses together."
+        )
+    from_address, default_sender = resolve_from(owner=owner, raw=data.from_)
+    attachments = _attachments(files, default_sender=default_sender)
+    suppressed = _suppressions(owner, [recipient, *cc, *bcc])
+    if recipient in suppressed:
+        raise ApiError(400, "invalid_recipient", f"Recipient email is suppressed: {suppressed[recipient]}.")
+    now = timezone.now()
+    email = TransactionalEmail.objects.create(
+        owner=owner,
+        api_key=key,
+        recipient=recipient,
+        from_address=from_address,
+        reply_to=reply_to,
+        subject=subject,
+        body=body,
+        # Suppressed cc/bcc addresses are dropped, as Postman does, rather than refusing the email.
+        cc=[a for a in cc if a not in suppressed],
+        bcc=[a for a in bcc if a not in suppressed],
+        tag=data.tag or "",
+        classification=data.classification or "",
+        disable_tracking=data.disable_tracking,
+        attachments_metadata=[
+            {"fileName": a.incoming.name, "fileSize": a.incoming.size, "hash": a.incoming.sha256}
+            for a in attachments
+        ],
+        created_at=now,
+        accepted_at=now,
+    )
+    for position, attachment in enumerate(attachments):
+        stored = TransactionalAttachment(
+            email=email, position=position, name=attachment.incoming.name, content_type=attachment.mimetype
+        )
+        stored.file.save(f"{email.pk}-{position}.bin", ContentFile(attachment.incoming.read()), save=True)
+    transaction.on_commit(lambda: enqueue(email.pk))
+    return email
+
+
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    done: bool
+    retry_in: float = 0.0
+
+
+def build_outgoing(email: TransactionalEmail) -> OutgoingEmail:
+    agency = email.owner.agency
+    classification = Classification(email.classification).label if email.classification else ""
+    html = render_to_string(
+        "api/email/transactional.html",
+        {
+            "agency_name": agency.name if agency else "",
+            "logo_url": f"{settings.SITE_URL}{agency.logo.url}" if agency and agency.logo else "",
+            "classification": classification,
+            "body": email.body,
+        },
+    )
+    text = html_to_text(email.body)
+    files = tuple(EmailAttachment(a.name, _read(a), a.content_type) for a in email.pending_attachments.all())
+    return OutgoingEmail(
+        to=email.recipient,
+        subject=email.subject,
+        html=html,
+        text=f"[{classification.upper()}]\n\n{text}" if classification else text,
+        from_email=email.from_address,
+        reply_to=email.reply_to,
+        cc=tuple(email.cc),
+        bcc=tuple(email.bcc),
+        attachments=files,
+        configuration_set=settings.SES_NO_TRACKING_CONFIGURATION_SET if email.disable_tracking else "",
+    )
+
+
+def _read(attachment: TransactionalAttachment) -> bytes:
+    with attachment.file.open("rb") as handle:
+        return handle.read()
+
+
+def deliver_email(*, email_id: int) -> DeliveryOutcome:
+    """Send one accepted email; the caller retries after `retry_in` when not done.
+
+    The row stays locked while the provider is called, so a task delivered twice (a worker
+    lost its acknowledgement) cannot send the same email twice at once.
+    """
+    bucket = ratelimit.Bucket(f"email-api:{settings.EMAIL_PROVIDER}", settings.API_EMAIL_MAX_SEND_RATE)
+    grant = ratelimit.acquire((bucket,), 1)
+    if grant.count == 0:
+        return DeliveryOutcome(False, grant.wait_seconds)
+    try:
+        with transaction.atomic():
+            email = (
+                TransactionalEmail.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("owner__agency")
+                .filter(pk=email_id, status=TransactionalStatus.ACCEPTED)
+                .first()
+            )
+            if email is None:
+                return DeliveryOutcome(True)
+            result = get_transport().send_batch([build_outgoing(email)])[0]
+            return _record(email, result)
+    finally:
+        ratelimit.settle(grant)
+
+
+def _record(email: TransactionalEmail, result: SendResult) -> DeliveryOutcome:
+    email.attempts += 1
+    email.error_code, email.error = result.error_code[:64], result.error[:1000]
+    if result.ok:
+        email.status, email.provider_id, email.sent_at = (
+            TransactionalStatus.SENT,
+            result.provider_id,
+            timezone.now(),
+        )
+    elif result.throttled or (not result.permanent and email.attempts < MAX_ATTEMPTS):
+        email.save(update_fields=["attempts", "error_code", "error", "updated_at"])
+        return DeliveryOutcome(False, float(min(30, 2**email.attempts)))
+    else:
+        email.status = TransactionalStatus.FAILED
+        logger.warning("Transactional email %s failed: %s %s", email.pk, result.error_code, result.error)
+    email.save()
+    _discard_attachments(email)
+    return DeliveryOutcome(True)
+
+
+def _discard_attachments(email: TransactionalEmail) -> None:
+    """The files were needed only to send: remove them once the email is done, sent or not."""
+    names = [a.file.name for a in email.pending_attachments.all() if a.file.name]
+    email.pending_attachments.all().delete()
+
+    def delete_files() -> None:
+        for name in names:
+            default_storage.delete(name)
+
+    transaction.on_commit(delete_files)

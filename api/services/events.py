@@ -1,0 +1,68 @@
+"""Delivery events for API messages: the same forward-only rule as campaign messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from api.models import TransactionalEmail, TransactionalSms, TransactionalStatus
+
+RANK = {
+    TransactionalStatus.ACCEPTED: 0,
+    TransactionalStatus.SENT: 1,
+    TransactionalStatus.DELIVERED: 2,
+    TransactionalStatus.BOUNCED: 3,
+    TransactionalStatus.COMPLAINT: 3,
+    TransactionalStatus.FAILED: 3,
+}
+# Campaigns' lower-case statuses and the providers' words, as the event endpoints may pass them.
+_ALIASES = {"COMPLAINED": "COMPLAINT", "UNDELIVERED": "FAILED", "ERROR": "FAILED"}
+
+
+@dataclass(frozen=True)
+class TransactionalEventResult:
+    message: TransactionalEmail | TransactionalSms | None
+    changed: bool
+
+
+def _status(raw: str) -> TransactionalStatus | None:
+    name = raw.strip().upper()
+    name = _ALIASES.get(name, name)
+    return TransactionalStatus(name) if name in TransactionalStatus.values else None
+
+
+@transaction.atomic
+def apply_transactional_event(
+    *, provider_id: str, status: str, error_code: str = "", error: str = ""
+) -> TransactionalEventResult:
+    """Move the API email or SMS with this provider id (SES MessageId, Twilio SID) to `status`
+    if that is forward.
+
+    `status` may be ours ("DELIVERED") or campaigns' ("delivered", "bounced", "failed",
+    "complained"). Unknown ids and statuses, late or repeated events change nothing.
+    """
+    target = _status(status)
+    message: TransactionalEmail | TransactionalSms | None = None
+    if provider_id:
+        message = TransactionalEmail.objects.select_for_update().filter(provider_id=provider_id).first()
+        message = (
+            message or TransactionalSms.objects.select_for_update().filter(provider_id=provider_id).first()
+        )
+    if message is None or target is None:
+        return TransactionalEventResult(message, False)
+    if RANK[target] <= RANK[TransactionalStatus(message.status)]:
+        return TransactionalEventResult(message, False)
+    now = timezone.now()
+    message.status = target
+    if target == TransactionalStatus.SENT and message.sent_at is None:
+        message.sent_at = now
+    if target == TransactionalStatus.DELIVERED:
+        message.delivered_at = now
+    if isinstance(message, TransactionalSms) and target == TransactionalStatus.FAILED:
+        message.errored_at = now
+    if error_code or error:
+        message.error_code, message.error = error_code[:64], error[:1000]
+    message.save()
+    return TransactionalEventResult(message, True)

@@ -1,0 +1,166 @@
+"""Transactional SMS: accept at once (ACCEPTED), send with the officer's own Twilio credential."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Callable, Mapping
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from api.errors import ApiError, invalid
+from api.models import ApiKey, TransactionalSms, TransactionalStatus
+from api.schemas import SmsSendIn
+from api.services.email import MAX_ATTEMPTS, DeliveryOutcome
+from api.services.events import apply_transactional_event
+from campaigns import ratelimit
+from campaigns.models import Channel, MessageStatus, Suppression, SuppressionReason
+from channels_email.addresses import InvalidRecipient
+from channels_sms.callbacks import signature_is_valid
+from channels_sms.models import TwilioCredential
+from channels_sms.phones import normalise_phone
+from channels_sms.segments import MAX_CHARACTERS
+from channels_sms.services import DELIVERY_ERRORS, TWILIO_STATUSES
+from channels_sms.transport import OutgoingSms, SmsResult, account_for, send_one
+
+logger = logging.getLogger(__name__)
+
+
+def _suppression(owner_id: int, agency_id: int | None, number: str) -> str | None:
+    rows = Suppression.objects.filter(channel=Channel.SMS, recipient=number)
+    for row in rows:
+        if row.reason != SuppressionReason.UNSUBSCRIBED or row.owner_id == owner_id:
+            return row.get_reason_display()
+        if agency_id is not None and row.agency_id == agency_id:
+            return row.get_reason_display()
+    return None
+
+
+@transaction.atomic
+def accept_sms(*, key: ApiKey, data: SmsSendIn, enqueue: Callable[[int], object]) -> TransactionalSms:
+    owner = key.owner
+    try:
+        recipient = normalise_phone(data.recipient.strip())
+    except InvalidRecipient as error:
+        raise invalid("recipient", f"must be a valid mobile number ({error.reason.lower()})") from None
+    body = data.body.replace("\r\n", "\n")
+    if not body.strip():
+        raise invalid("body", "is not allowed to be empty")
+    if len(body) > MAX_CHARACTERS:
+        raise invalid("body", f"must be at most {MAX_CHARACTERS} characters")
+    credential = TwilioCredential.objects.filter(owner=owner, label=data.label.strip()).first()
+    if credential is None:
+        raise ApiError(
+            400,
+            "invalid_credential_label",
+            f'You have no Twilio credentials labelled "{data.label.strip()}".',
+        )
+    reason = _suppression(owner.pk, owner.agency_id, recipient)
+    if reason:
+        raise ApiError(400, "invalid_recipient", f"Recipient number is suppressed: {reason}.")
+    now = timezone.now()
+    sms = TransactionalSms.objects.create(
+        owner=owner,
+        api_key=key,
+        credential=credential,
+        credential_label=credential.label,
+        recipient=recipient,
+        body=body,
+        created_at=now,
+        accepted_at=now,
+    )
+    transaction.on_commit(lambda: enqueue(sms.pk))
+    return sms
+
+
+def _key() -> bytes:
+    return hashlib.sha256(f"postman.api-sms-callback:{settings.SECRET_KEY}".encode()).digest()
+
+
+def callback_token(sms_id: int) -> str:
+    return hmac.new(_key(), str(sms_id).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def callback_url(sms_id: int) -> str:
+    path = reverse("api:sms_status_callback", kwargs={"sms_id": sms_id, "token": callback_token(sms_id)})
+    return f"{settings.SITE_URL}{path}"
+
+
+def deliver_sms(*, sms_id: int) -> DeliveryOutcome:
+    """Send one accepted SMS; the row stays locked during the call, as for email."""
+    with transaction.atomic():
+        sms = (
+            TransactionalSms.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("credential")
+            .filter(pk=sms_id, status=TransactionalStatus.ACCEPTED)
+            .first()
+        )
+        if sms is None:
+            return DeliveryOutcome(True)
+        if sms.credential is None:
+            return _record(
+                sms, SmsResult(error_code="NoCredential", error="The credential was deleted.", permanent=True)
+            )
+        bucket = ratelimit.Bucket(f"sms-api:{sms.credential.pk}", sms.credential.max_rate)
+        grant = ratelimit.acquire((bucket,), 1)
+        if grant.count == 0:
+            return DeliveryOutcome(False, grant.wait_seconds)
+        try:
+            outgoing = OutgoingSms(to=sms.recipient, body=sms.body, status_callback=callback_url(sms.pk))
+            return _record(sms, send_one(account_for(sms.credential), outgoing))
+        finally:
+            ratelimit.settle(grant)
+
+
+def _record(sms: TransactionalSms, result: SmsResult) -> DeliveryOutcome:
+    sms.attempts += 1
+    sms.error_code, sms.error = result.error_code[:64], result.error[:1000]
+    now = timezone.now()
+    if result.ok:
+        sms.status, sms.provider_id, sms.sent_at = TransactionalStatus.SENT, result.provider_id, now
+    elif result.throttled or (not result.permanent and sms.attempts < MAX_ATTEMPTS):
+        sms.save(update_fields=["attempts", "error_code", "error", "updated_at"])
+        return DeliveryOutcome(False, float(min(30, 2**sms.attempts)))
+    else:
+        sms.status, sms.errored_at = TransactionalStatus.FAILED, now
+        logger.warning("Transactional SMS %s failed: %s %s", sms.pk, result.error_code, result.error)
+    sms.save()
+    return DeliveryOutcome(True)
+
+
+class CallbackRefused(Exception):
+    """Not Twilio's own callback for this SMS: answered 403, nothing changes."""
+
+
+def accept_status_callback(
+    *, sms_id: int, token: str, url: str, params: Mapping[str, str], signature: str
+) -> bool:
+    """Check the callback is Twilio's, signed with the SMS's account, then move the SMS forward."""
+    if not hmac.compare_digest(callback_token(sms_id), token):
+        raise CallbackRefused
+    sms = TransactionalSms.objects.select_related("credential").filter(pk=sms_id).first()
+    if sms is None or sms.credential is None or params.get("AccountSid") != sms.credential.account_sid:
+        raise CallbackRefused
+    auth_token = sms.credential.auth_token()
+    if not signature_is_valid(url=url, params=params, signature=signature, auth_token=auth_token):
+        raise CallbackRefused
+    sid = params.get("MessageSid", "")
+    if not sid or (sms.provider_id and sms.provider_id != sid):
+        raise CallbackRefused
+    status = TWILIO_STATUSES.get(params.get("MessageStatus", ""))
+    if status is None:
+        return False
+    if not sms.provider_id:
+        # Twilio can call back before the worker has written the SID; it is the same message.
+        TransactionalSms.objects.filter(pk=sms.pk, provider_id="").update(provider_id=sid)
+    error_code = params.get("ErrorCode", "")
+    error = DELIVERY_ERRORS.get(error_code, f"Twilio error {error_code}") if error_code else ""
+    if status == MessageStatus.FAILED and error:
+        error = f"Not delivered: {error}"
+    return apply_transactional_event(
+        provider_id=sid, status=status, error_code=error_code, error=error
+    ).changed
