@@ -11,7 +11,7 @@ from pathlib import Path
 from django.core.files import File
 from django.db import connection
 
-from bench.setup import ROOT, WORK
+from bench.setup import ROOT, WORK, reset_data
 
 
 def write_csv(path: Path, rows: int) -> None:
@@ -59,6 +59,7 @@ def bare_copy(path: Path) -> float:
 
 
 def run(rows: int) -> None:
+    reset_data()
     path = WORK / f"recipients-{rows}.csv"
     write_csv(path, rows)
     file_id = make_campaign(path, f"ingest bench {rows}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -15,7 +16,7 @@ import boto3
 from botocore.config import Config
 
 from bench.ingest_bench import make_campaign, write_csv
-from bench.setup import ROOT, WORK
+from bench.setup import ROOT, WORK, reset_data
 
 
 def free_port() -> int:
@@ -53,17 +54,20 @@ def start_worker(url: str, log: Path) -> subprocess.Popen[bytes]:
         "postman",
         "worker",
         "--concurrency=1",
-        "--loglevel=WARNING",
+        "--loglevel=" + os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),
     ]
     command += [
         "--queues=transactional,campaigns,ingest",
-        "--without-gossip",
-        "--without-mingle",
         "-n",
         "bench@%h",
     ]
     return subprocess.Popen(
-        command, cwd=ROOT, env=environment, stdout=log.open("wb"), stderr=subprocess.STDOUT
+        command,
+        cwd=ROOT,
+        env=environment,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
@@ -101,14 +105,15 @@ def watch(campaign_id: int, total: int) -> tuple[float, list[float]]:
     from accounts.models import User
     from campaigns.models import Campaign
 
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(User.objects.get(email="bench@agency.gov.sg"))
     url = f"/campaigns/{campaign_id}/progress/"
     latencies: list[float] = []
     started = time.perf_counter()
     while Campaign.objects.get(pk=campaign_id).status != "sent":
         tick = time.perf_counter()
-        client.get(url, headers={"HX-Request": "true"})
+        response = client.get(url, headers={"HX-Request": "true"})
+        assert response.status_code in (200, 286), response.status_code
         latencies.append((time.perf_counter() - tick) * 1000)
         time.sleep(0.25)
         if time.perf_counter() - started > 1800:
@@ -117,6 +122,7 @@ def watch(campaign_id: int, total: int) -> tuple[float, list[float]]:
 
 
 def run(messages: int) -> None:
+    reset_data()
     from campaigns import services
     from campaigns.models import Campaign, RecipientFile
 
@@ -135,7 +141,7 @@ def run(messages: int) -> None:
         seconds, latencies = watch(campaign.pk, messages)
         bare = bare_loop(url, min(messages, 20000))
     finally:
-        worker.terminate()
+        os.killpg(worker.pid, signal.SIGKILL)
         provider.terminate()
     rate = messages / seconds
     p95 = statistics.quantiles(latencies, n=20)[18] if len(latencies) >= 20 else max(latencies)

@@ -46,3 +46,19 @@ def prepare_django() -> None:
 
     django.setup()
     call_command("migrate", verbosity=0)
+
+
+def reset_data() -> None:
+    """Each measurement starts from empty tables, with no other campaign to send or sweep."""
+    from django.conf import settings
+    from django.db import connection
+    from redis import Redis
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE campaigns_message, campaigns_campaignstats, campaigns_recipientfile, "
+            "campaigns_campaign CASCADE"
+        )
+    redis = Redis.from_url(settings.REDIS_URL)
+    for key in redis.scan_iter(match=f"{settings.REDIS_KEY_PREFIX}:*", count=1000):
+        redis.delete(key)

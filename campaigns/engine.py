@@ -18,21 +18,25 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from redis.exceptions import RedisError
 
-from campaigns import ratelimit
+from campaigns import notices, ratelimit
 from campaigns.channels import Delivery, sender_for
 from campaigns.models import Campaign, CampaignStats, CampaignStatus, MessageStatus
 from campaigns.progress import record_sent
 
 BATCH_SIZE = 200
-LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
 MAX_BACKOFF_SECONDS = 8.0
+# Tries to write a sent batch's results through a dropped database connection (about 30 s).
+RECORD_ATTEMPTS = 10
 # A sending campaign without a heartbeat for this long is restarted by the sweeper.
 HEARTBEAT_SECONDS = 90
+# How often a worker in the middle of a batch looks whether the campaign was paused or halted.
+STOP_CHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,8 @@ def claim_batch(*, campaign_id: int, limit: int = BATCH_SIZE) -> list[Claimed]:
 def _claim_after(campaign_id: int, after_id: int, limit: int) -> list[Claimed]:
     now = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(_CLAIM_SQL, [campaign_id, after_id, limit, now + LEASE, now])
+        lease = timedelta(seconds=settings.CAMPAIGN_LEASE_SECONDS)
+        cursor.execute(_CLAIM_SQL, [campaign_id, after_id, limit, now + lease, now])
         rows = [Claimed(r[0], r[1], _params(r[2]), r[3]) for r in cursor.fetchall()]
     if rows:
         CampaignStats.objects.filter(pk=campaign_id).update(
@@ -96,6 +101,7 @@ class Outcome:
     provider_id: str = ""
     error_code: str = ""
     error: str = ""
+    permanent: bool = False  # a failure the provider called final: never retried
 
 
 def outcome_for(delivery: Delivery, attempts: int) -> Outcome:
@@ -105,15 +111,16 @@ def outcome_for(delivery: Delivery, attempts: int) -> Outcome:
         return Outcome(delivery.status, error_code=delivery.error_code, error=delivery.error)
     retry = delivery.throttled or (not delivery.permanent and attempts < MAX_ATTEMPTS)
     status = MessageStatus.QUEUED if retry else MessageStatus.FAILED
-    return Outcome(status, error_code=delivery.error_code, error=delivery.error)
+    return Outcome(status, error_code=delivery.error_code, error=delivery.error, permanent=delivery.permanent)
 
 
 _RECORD_SQL = """
 UPDATE campaigns_message AS m
 SET status = v.status, provider_id = v.provider_id, error_code = v.error_code, error = v.error,
+    error_permanent = v.permanent,
     sent_at = CASE WHEN v.status = 'sent' THEN %s ELSE m.sent_at END,
     lease_expires_at = NULL, updated_at = %s
-FROM (VALUES {values}) AS v(id, status, provider_id, error_code, error)
+FROM (VALUES {values}) AS v(id, status, provider_id, error_code, error, permanent)
 WHERE m.id = v.id AND m.status = 'sending'
 RETURNING m.id, v.status
 """
@@ -125,10 +132,17 @@ def record_results(*, campaign_id: int, outcomes: dict[int, Outcome]) -> Counter
     if not outcomes:
         return Counter()
     now = timezone.now()
-    values = ", ".join(["(%s::bigint, %s, %s, %s, %s)"] * len(outcomes))
+    values = ", ".join(["(%s::bigint, %s, %s, %s, %s, %s::boolean)"] * len(outcomes))
     params: list[Any] = [now, now]
     for message_id, outcome in outcomes.items():
-        params += [message_id, outcome.status, outcome.provider_id, outcome.error_code, outcome.error[:1000]]
+        params += [
+            message_id,
+            outcome.status,
+            outcome.provider_id,
+            outcome.error_code,
+            outcome.error[:1000],
+            outcome.permanent,
+        ]
     with connection.cursor() as cursor:
         cursor.execute(_RECORD_SQL.format(values=values), params)
         changed = Counter(status for _, status in cursor.fetchall())
@@ -155,8 +169,16 @@ def send_batch(
     chunk = max(1, min(len(batch), *(max(1, b.per_second // 4) for b in buckets))) if buckets else len(batch)
     outcomes: dict[int, Outcome] = {}
     pending = list(batch)
-    while pending:
-        grant = ratelimit.acquire(buckets, min(chunk, len(pending)))
+    still_sending = _stop_check(campaign.pk)
+    outage: RedisError | None = None
+    while pending and still_sending():
+        try:
+            grant = ratelimit.acquire(buckets, min(chunk, len(pending)))
+        except RedisError as error:
+            # Without the shared rate nothing more may go out: record what already did (or the
+            # sweeper would send it again), put the rest back, then let the task retry.
+            outage = error
+            break
         if grant.count == 0:
             sleep(grant.wait_seconds)
             continue
@@ -168,9 +190,56 @@ def send_batch(
         ratelimit.settle(grant)
         for message, delivery in zip(part, deliveries, strict=True):
             outcomes[message.id] = outcome_for(delivery, message.attempts)
-    changed = record_results(campaign_id=campaign.pk, outcomes=outcomes)
+    # Paused, halted or cut off from Redis mid-batch: what was not sent goes back to the queue.
+    outcomes.update((message.id, Outcome(MessageStatus.QUEUED)) for message in pending)
+    changed = _record_surviving_outages(campaign.pk, outcomes, sleep=sleep)
+    if outage is not None:
+        raise outage
     record_sent(campaign.pk, changed[MessageStatus.SENT])
     return changed
+
+
+def _record_surviving_outages(
+    campaign_id: int, outcomes: dict[int, Outcome], *, sleep: Callable[[float], None]
+) -> Counter[str]:
+    """Record a sent batch even if the database connection drops meanwhile.
+
+    These messages have gone out; losing their results would leave them to the sweeper, which
+    sends them again. Reconnecting and retrying for a while keeps a database blip from
+    turning into duplicates.
+    """
+    for attempt in range(RECORD_ATTEMPTS):
+        try:
+            return record_results(campaign_id=campaign_id, outcomes=outcomes)
+        except (OperationalError, InterfaceError):
+            if attempt == RECORD_ATTEMPTS - 1:
+                raise
+            connection.close()
+            sleep(min(2.0**attempt * 0.1, 5.0))
+    raise AssertionError("unreachable")
+
+
+def _stop_check(campaign_id: int) -> Callable[[], bool]:
+    """A check, at most once a second, that the campaign is still sending (not paused or halted).
+
+    At slow rates a batch takes minutes to send; this lets a pause or halt take hold within a
+    second instead of at the end of the batch.
+    """
+    checked_at = time.monotonic()
+
+    def still_sending() -> bool:
+        nonlocal checked_at
+        if time.monotonic() - checked_at < STOP_CHECK_SECONDS:
+            return True
+        checked_at = time.monotonic()
+        try:
+            return Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.SENDING).exists()
+        except (OperationalError, InterfaceError):
+            # A dropped connection must not cost the results of what this batch already sent:
+            # keep going, and let the recording below reconnect.
+            return True
+
+    return still_sending
 
 
 def finish_if_done(campaign_id: int) -> bool:
@@ -179,9 +248,11 @@ def finish_if_done(campaign_id: int) -> bool:
         stats = CampaignStats.objects.select_for_update().get(pk=campaign_id)
         if stats.queued > 0 or stats.sending > 0:
             return False
-        Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.SENDING).update(
+        finished = Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.SENDING).update(
             status=CampaignStatus.SENT, finished_at=timezone.now()
         )
+        if finished:
+            notices.campaign_finished(campaign_id)
     return True
 
 

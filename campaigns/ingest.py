@@ -20,6 +20,7 @@ from django.utils import timezone
 from campaigns.models import (
     Campaign,
     CampaignStats,
+    CampaignStatus,
     Message,
     MessageStatus,
     RecipientFile,
@@ -135,7 +136,10 @@ def load_recipients(
     campaign = recipient_file.campaign
     counts: dict[str, int] = {}
     with transaction.atomic():
-        Campaign.objects.select_for_update().get(pk=campaign.pk)
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if locked.status != CampaignStatus.DRAFT:
+            # A late ingest task must never replace the list of a campaign already sending.
+            raise RecipientFileError("The campaign is no longer a draft, so its recipients cannot change.")
         Message.objects.filter(campaign=campaign).delete()
         chunks = read_recipient_rows(
             path, channel=cast(Literal["email", "sms"], campaign.channel), keywords=campaign.keywords
@@ -146,6 +150,9 @@ def load_recipients(
             cursor.copy_expert(f"COPY campaigns_message ({_COPY_COLUMNS}) FROM STDIN", stream, 1 << 20)
         if stream.error is not None:
             raise stream.error
+        with connection.cursor() as cursor:
+            # Statistics from before a bulk load can steer the claim query off its partial index.
+            cursor.execute("ANALYZE campaigns_message")
         if Suppression.objects.filter(channel=campaign.channel).exists():
             suppressed = mark_suppressed(campaign)
             counts[MessageStatus.QUEUED] = counts.get(MessageStatus.QUEUED, 0) - suppressed

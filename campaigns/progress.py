@@ -6,12 +6,16 @@ are for display only: the authoritative numbers are the counters in CampaignStat
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from redis.exceptions import RedisError
 
 from campaigns.ratelimit import redis_client, redis_key
+
+logger = logging.getLogger(__name__)
 
 RATE_WINDOW_SECONDS = 10
 KEEP_SECONDS = 24 * 60 * 60
@@ -26,10 +30,14 @@ def record_sent(campaign_id: int, count: int, *, now: float | None = None) -> No
         return
     second = int(now if now is not None else time.time())
     redis = redis_client(settings.REDIS_URL)
-    with redis.pipeline(transaction=False) as pipe:
-        pipe.hincrby(_key(campaign_id), str(second), count)
-        pipe.expire(_key(campaign_id), KEEP_SECONDS)
-        pipe.execute()
+    try:
+        with redis.pipeline(transaction=False) as pipe:
+            pipe.hincrby(_key(campaign_id), str(second), count)
+            pipe.expire(_key(campaign_id), KEEP_SECONDS)
+            pipe.execute()
+    except RedisError:
+        # Display only; the batch's results are already recorded in the database.
+        logger.warning("Could not record sends per second; Redis is unavailable")
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,15 @@ network latency, so the provider never sees more than N in any second.
 from __future__ import annotations
 
 import functools
+import logging
 import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
 from redis import Redis
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 WINDOW_MS = 1000
 _ACQUIRE = """
@@ -93,7 +97,15 @@ def acquire(buckets: tuple[Bucket, ...], wanted: int) -> Grant:
 
 
 def settle(grant: Grant) -> None:
-    """The grant's sends are done: count them for one more second from now."""
+    """The grant's sends are done: count them for one more second from now.
+
+    Best effort: the messages are already out, and failing here would leave their results
+    unrecorded (and so sent again). Without the settle, the grant still counts for a second
+    from when it was granted.
+    """
     if grant.buckets and grant.count:
         keys = [redis_key(f"rate:{bucket.key}") for bucket in grant.buckets]
-        _redis().eval(_SETTLE, len(keys), *keys, grant.member)
+        try:
+            _redis().eval(_SETTLE, len(keys), *keys, grant.member)
+        except RedisError:
+            logger.warning("Could not settle a send-rate grant; Redis is unavailable")

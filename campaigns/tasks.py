@@ -5,13 +5,11 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError, close_old_connections
+from redis.exceptions import RedisError
 
-from campaigns import engine, services
-from campaigns.models import RecipientFile
-
-# A sending task works this long, then hands over to a fresh task: short tasks keep a killed
-# worker's loss small and let other campaigns' tasks interleave.
-SEND_SLICE_SECONDS = 20.0
+from campaigns import control, engine, notices, services
+from campaigns.models import Campaign, RecipientFile
 
 
 def ingest_progress_key(recipient_file_id: int) -> str:
@@ -35,9 +33,22 @@ def start_sending(campaign_id: int) -> None:
         send_campaign.delay(campaign_id)
 
 
-@shared_task(name="campaigns.send_campaign", acks_late=True)
+# A dropped database or Redis connection ends the slice; the task comes back shortly and the
+# rows it held return through their lease, so nothing is lost.
+_OUTAGES = (DatabaseError, RedisError)
+
+
+@shared_task(
+    name="campaigns.send_campaign",
+    acks_late=True,
+    autoretry_for=_OUTAGES,
+    retry_backoff=1,
+    retry_backoff_max=30,
+    max_retries=None,
+)
 def send_campaign(campaign_id: int) -> None:
-    if engine.run_for(campaign_id, seconds=SEND_SLICE_SECONDS):
+    close_old_connections()
+    if engine.run_for(campaign_id, seconds=settings.CAMPAIGN_SEND_SLICE_SECONDS):
         send_campaign.delay(campaign_id)
 
 
@@ -48,3 +59,14 @@ def sweep_stale_batches() -> int:
     for campaign_id in engine.stalled_campaigns():
         send_campaign.delay(campaign_id)
     return returned
+
+
+@shared_task(name="campaigns.launch_due_campaigns")
+def launch_due_campaigns() -> list[int]:
+    return control.launch_due_campaigns()
+
+
+@shared_task(name="campaigns.notify_owner", acks_late=True)
+def notify_owner(campaign_id: int, event: str) -> None:
+    campaign = Campaign.objects.select_related("owner", "stats").get(pk=campaign_id)
+    notices.send_owner_notice(campaign=campaign, event=event)

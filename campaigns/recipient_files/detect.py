@@ -64,10 +64,11 @@ def _refuse_non_text(head: bytes) -> None:
             "This is an old-format (.xls) or password-protected Excel file. Save it as .xlsx without "
             'a password, or as "CSV UTF-8", and upload again.'
         )
-    if head.startswith(_UTF16_BOMS) or _looks_utf16(head):
-        raise RecipientFileError(f"The file is UTF-16 text. {SAVE_AS_UTF8}")
+    # Known binary signatures first: an image or PDF full of zero bytes can look like UTF-16.
     if head.startswith(_BINARY_MAGIC):
         raise RecipientFileError(NOT_A_TABLE)
+    if head.startswith(_UTF16_BOMS) or _looks_utf16(head):
+        raise RecipientFileError(f"The file is UTF-16 text. {SAVE_AS_UTF8}")
     controls = sum(head.count(byte) for byte in _CONTROL_BYTES)
     # A few stray control bytes are a damaged CSV (reported with their row later); many are binary.
     if controls * 20 > len(head):

@@ -1,0 +1,195 @@
+"""Faults while sending, with a real worker process: killed workers, dropped connections."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+from redis import Redis
+
+from campaigns import engine, services
+from campaigns.models import Campaign, CampaignStats, CampaignStatus
+from campaigns.ratelimit import redis_client, redis_key
+from tests.factories import make_email_campaign, people
+from tests.workers import Worker, start_worker, worker_environment
+
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def wait_for(condition: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def campaign_status(campaign: Campaign) -> str:
+    return Campaign.objects.values_list("status", flat=True).get(pk=campaign.pk)
+
+
+def recover(campaign: Campaign) -> None:
+    """What the beat sweeper does once the dead worker's lease and heartbeat have run out."""
+    from django.conf import settings
+
+    redis_client(settings.REDIS_URL).delete(redis_key(f"sending:{campaign.pk}"))
+    future = engine.timezone.now() + engine.timedelta(seconds=settings.CAMPAIGN_LEASE_SECONDS + 1)
+    engine.sweep_stale(now=future)
+    from campaigns.tasks import send_campaign
+
+    for campaign_id in engine.stalled_campaigns():
+        send_campaign.delay(campaign_id)
+
+
+def test_killed_worker_loses_nothing_and_doubles_at_most_one_batch_per_process(
+    officer: Any, ses_provider: Any, tmp_path: Path
+) -> None:
+    ses_provider.configure(latency_ms=15)
+    campaign = make_email_campaign(officer, people(1500), tmp_path=tmp_path)
+    first = start_worker(ses_provider.url, tmp_path)
+    services.launch_campaign(campaign=campaign, by=officer)
+    wait_for(lambda: len(ses_provider.messages()) >= 300, 60, "sending to start")
+
+    first.kill()
+    in_flight_bound = engine.BATCH_SIZE * 2  # two pool processes, one claimed batch each
+    (tmp_path / "second").mkdir()
+    second = start_worker(ses_provider.url, tmp_path / "second")
+    recover(campaign)
+    try:
+        wait_for(lambda: campaign_status(campaign) == CampaignStatus.SENT, 120, "the campaign to finish")
+    finally:
+        second.stop()
+
+    received = Counter(m["to"][0] for m in ses_provider.messages())
+    lost = {f"person{i}@example.com" for i in range(1500)} - set(received)
+    duplicates = sum(count - 1 for count in received.values())
+    assert lost == set()
+    assert duplicates <= in_flight_bound
+    print(
+        f"killed worker: delivered {len(received)}, duplicates {duplicates} (bound {in_flight_bound}), lost 0"
+    )
+
+
+def test_dropped_database_connections_mid_send_finish_the_campaign(
+    officer: Any, ses_provider: Any, tmp_path: Path
+) -> None:
+    ses_provider.configure(latency_ms=10)
+    campaign = make_email_campaign(officer, people(800), tmp_path=tmp_path)
+    worker = start_worker(ses_provider.url, tmp_path)
+    try:
+        services.launch_campaign(campaign=campaign, by=officer)
+        wait_for(lambda: len(ses_provider.messages()) >= 150, 60, "sending to start")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        # No help from outside: the worker reconnects, records what it sent and carries on.
+        wait_for(lambda: campaign_status(campaign) == CampaignStatus.SENT, 90, "the campaign to finish")
+    finally:
+        worker.stop()
+
+    received = Counter(m["to"][0] for m in ses_provider.messages())
+    duplicates = sum(count - 1 for count in received.values())
+    assert set(received) == {f"person{i}@example.com" for i in range(800)}
+    assert duplicates <= engine.BATCH_SIZE * 2
+    print(f"dropped connections: delivered {len(received)}, duplicates {duplicates}, lost 0")
+
+
+def _stuck(campaign: Campaign) -> bool:
+    """Unfinished, and no progress for a few seconds: whatever was sending it has stopped."""
+    before = CampaignStats.objects.values_list("queued", "sending", "sent").get(pk=campaign.pk)
+    time.sleep(3)
+    after = CampaignStats.objects.values_list("queued", "sending", "sent").get(pk=campaign.pk)
+    return before == after and campaign_status(campaign) != CampaignStatus.SENT
+
+
+class RedisServer:
+    """A throwaway redis-server on its own port, so restarting it touches nobody else."""
+
+    def __init__(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                REDIS_SERVER,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        wait_for(lambda: Redis.from_url(self.url).ping() if self._up() else False, 10, "redis to start")
+
+    def _up(self) -> bool:
+        with socket.socket() as probe:
+            return probe.connect_ex(("127.0.0.1", self.port)) == 0
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+
+
+def _manage(code: str, environment: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"], env=environment, check=True
+    )
+
+
+def test_redis_restart_mid_send_finishes_the_campaign(
+    officer: Any, ses_provider: Any, tmp_path: Path
+) -> None:
+    redis = RedisServer()
+    redis.start()
+    environment = worker_environment(
+        ses_provider.url,
+        REDIS_URL=redis.url,
+        DJANGO_SETTINGS_MODULE="postman.settings",
+        CAMPAIGN_LEASE_SECONDS="15",
+    )
+    ses_provider.configure(latency_ms=10)
+    campaign = make_email_campaign(officer, people(800), tmp_path=tmp_path)
+    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENDING)
+    worker = Worker(environment, tmp_path / "worker.log")
+    try:
+        _manage(f"from campaigns.tasks import start_sending; start_sending.delay({campaign.pk})", environment)
+        wait_for(lambda: len(ses_provider.messages()) >= 150, 60, "sending to start")
+        redis.stop()
+        time.sleep(1)
+        redis.start()  # empty: queued tasks, heartbeats and rate windows are gone
+        wait_for(lambda: _stuck(campaign), 60, "the worker to go idle")
+        # The beat sweeper's run, once the leases of batches cut off by the outage have expired.
+        time.sleep(16)
+        _manage("from campaigns.tasks import sweep_stale_batches; sweep_stale_batches()", environment)
+        wait_for(lambda: campaign_status(campaign) == CampaignStatus.SENT, 90, "the campaign to finish")
+    finally:
+        worker.stop()
+        redis.stop()
+
+    received = Counter(m["to"][0] for m in ses_provider.messages())
+    duplicates = sum(count - 1 for count in received.values())
+    assert set(received) == {f"person{i}@example.com" for i in range(800)}
+    assert duplicates <= engine.BATCH_SIZE * 2
+    print(f"redis restart: delivered {len(received)}, duplicates {duplicates}, lost 0")
