@@ -37,7 +37,10 @@ def apply_delivery_event(
 ) -> EventResult:
     """Move the message with this provider id to `status` if that is forward; counters follow."""
     message = (
-        Message.objects.select_for_update().filter(provider_id=provider_id).select_related("campaign").first()
+        Message.objects.select_for_update(of=("self",))
+        .filter(provider_id=provider_id)
+        .select_related("campaign")
+        .first()
         if provider_id
         else None
     )

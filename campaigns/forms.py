@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import forms
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from campaigns import services
 from campaigns.models import BodyFormat, CampaignStatus, Channel
 from campaigns.recipient_files import MAX_FILE_BYTES
 from campaigns.templating import TemplateError, compile_template
 
-# Channels an officer can create a campaign on today; SMS pages come later.
-OPEN_CHANNELS = [(Channel.EMAIL.value, Channel.EMAIL.label)]
+# Channels an officer can create a campaign on today.
+OPEN_CHANNELS = [(Channel.EMAIL.value, Channel.EMAIL.label), (Channel.SMS.value, Channel.SMS.label)]
 
 
 class DashboardFilterForm(forms.Form):
@@ -43,7 +46,7 @@ class CampaignCreateForm(forms.Form):
         choices=OPEN_CHANNELS,
         initial=Channel.EMAIL,
         widget=forms.RadioSelect,
-        help_text="SMS is coming soon.",
+        help_text="SMS goes through your own Twilio account: add it under Settings → SMS.",
     )
 
 
@@ -108,10 +111,64 @@ class TestSendForm(forms.Form):
     )
 
 
-class SendForm(forms.Form):
+def _schedule_field(*, required: bool) -> forms.DateTimeField:
+    # A naive date and time from the picker is read in the current time zone, Asia/Singapore.
+    return forms.DateTimeField(
+        label="Send at (Singapore time, GMT+8)",
+        required=required,
+        error_messages={
+            "required": "Choose the date and time to send.",
+            "invalid": "Enter a date and time, such as 2025-03-01 09:30.",
+        },
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+
+class _ScheduleMixin(forms.Form):
+    def _set_earliest(self) -> None:
+        earliest = timezone.localtime(timezone.now()).strftime("%Y-%m-%dT%H:%M")
+        self.fields["scheduled_at"].widget.attrs["min"] = earliest
+
+    def clean_scheduled_at(self) -> datetime | None:
+        value: datetime | None = self.cleaned_data.get("scheduled_at")
+        if value is not None and value <= timezone.now():
+            now = date_format(timezone.localtime(timezone.now()), "j M Y, H:i")
+            raise forms.ValidationError(f"That time has passed. Choose a time after {now} (Singapore time).")
+        return value
+
+
+class SendForm(_ScheduleMixin):
     send_rate = forms.IntegerField(
         label="Send rate (messages per second)",
         required=False,
         min_value=1,
         help_text="Leave blank to send as fast as Postman allows.",
     )
+    scheduled_at = _schedule_field(required=False)
+
+    def __init__(self, *args: Any, scheduling: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.scheduling = scheduling
+        self.fields["scheduled_at"].help_text = "To send later, choose a time and press Schedule."
+        self._set_earliest()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        chosen = cleaned.get("scheduled_at")
+        if self.scheduling and chosen is None and "scheduled_at" not in self.errors:
+            self.add_error("scheduled_at", "Choose the date and time to send.")
+        if not self.scheduling and chosen is not None:
+            # Sending a million messages now when a time was meant is not something to guess at.
+            self.add_error(
+                "scheduled_at", "You chose a time: press Schedule to send then, or clear it to send now."
+            )
+        return cleaned
+
+
+class ScheduleForm(_ScheduleMixin):
+    scheduled_at = _schedule_field(required=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._set_earliest()

@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Channel(models.TextChoices):
@@ -54,6 +55,8 @@ class Campaign(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     halted_reason = models.TextField(blank=True)
+    # Off once someone resumes a halted campaign: they reviewed the bounces and chose to go on.
+    halt_on_bounces = models.BooleanField(default=True, db_default=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -63,7 +66,11 @@ class Campaign(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["owner", "-created_at"], name="campaign_owner_created")]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="campaign_owner_created"),
+            # The launcher's each-minute look for due campaigns.
+            models.Index(fields=["scheduled_at"], name="campaign_due", condition=Q(status="scheduled")),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -189,6 +196,9 @@ class Message(models.Model):
     status = models.CharField(max_length=16, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
     error_code = models.CharField(max_length=64, blank=True)
     error = models.TextField(blank=True)
+    # A failure the provider called final (a refused address); only other failures are retried.
+    # db_default: the ingest COPY does not name this column.
+    error_permanent = models.BooleanField(default=False, db_default=False)
     provider_id = models.CharField(max_length=128, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
@@ -204,6 +214,7 @@ class Message(models.Model):
                 fields=["lease_expires_at"], name="message_sending_lease", condition=Q(status="sending")
             ),
             models.Index(fields=["provider_id"], name="message_provider_id", condition=~Q(provider_id="")),
+            models.Index(fields=["campaign"], name="message_failed", condition=Q(status="failed")),
         ]
 
     def __str__(self) -> str:
@@ -236,3 +247,31 @@ class Suppression(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient} ({self.get_reason_display()})"
+
+
+class CampaignActionKind(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    RESCHEDULED = "rescheduled", "Rescheduled"
+    UNSCHEDULED = "unscheduled", "Schedule cancelled"
+    STARTED = "started", "Sending started"
+    PAUSED = "paused", "Paused"
+    RESUMED = "resumed", "Resumed"
+    RETRIED = "retried", "Failed messages retried"
+    HALTED = "halted", "Halted"
+
+
+class CampaignAction(models.Model):
+    """Who did what to a campaign and when; `by` is empty when Postman itself acted."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="actions")
+    action = models.CharField(max_length=16, choices=CampaignActionKind.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    at = models.DateTimeField(default=timezone.now)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["campaign", "-at"], name="campaignaction_campaign_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} at {self.at:%Y-%m-%d %H:%M}"

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
@@ -17,12 +18,15 @@ from campaigns.channels import sender_for
 from campaigns.models import (
     BodyFormat,
     Campaign,
+    CampaignAction,
+    CampaignActionKind,
     CampaignStats,
     CampaignStatus,
     Channel,
     Message,
     RecipientFile,
     RecipientFileStatus,
+    Suppression,
 )
 from campaigns.recipient_files import MAX_FILE_BYTES, RecipientFileError, inspect_recipient_file
 from campaigns.templating import (
@@ -100,6 +104,19 @@ def save_email_template(
     return campaign
 
 
+@transaction.atomic
+def save_sms_template(*, campaign: Campaign, body: str) -> Campaign:
+    """Save a plain-text template; a loaded list is checked again against the new message."""
+    _require_draft(campaign)
+    compiled = compile_template(body)
+    campaign.body, campaign.keywords = body, sorted(compiled.keywords)
+    campaign.template_version += 1
+    campaign.save()
+    _recheck_columns(campaign)
+    sender_for(campaign).after_load(campaign)
+    return campaign
+
+
 def _recheck_columns(campaign: Campaign) -> None:
     current = campaign.recipient_files.first()
     if current is None or current.status != RecipientFileStatus.READY:
@@ -160,9 +177,11 @@ def process_recipient_file(
     recipient_file.status = RecipientFileStatus.PROCESSING
     recipient_file.save(update_fields=["status"])
     try:
-        ingest.load_recipients(
-            recipient_file=recipient_file, path=Path(recipient_file.file.path), progress=progress
-        )
+        with transaction.atomic():
+            ingest.load_recipients(
+                recipient_file=recipient_file, path=Path(recipient_file.file.path), progress=progress
+            )
+            sender_for(recipient_file.campaign).after_load(recipient_file.campaign)
     except RecipientFileError as error:
         _fail_file(recipient_file, str(error))
     return recipient_file
@@ -192,8 +211,10 @@ def send_test(*, campaign: Campaign, to: str) -> None:
     if message is None:
         raise CampaignError("Upload a recipient file with at least one valid recipient first.")
     sender = sender_for(campaign)
+    # Message id 0 belongs to no recipient, so the test's unsubscribe link can never
+    # unsubscribe the real first recipient.
     item = sender.build(
-        sender.prepare(campaign), message_id=message.pk, recipient=message.recipient, params=message.params
+        sender.prepare(campaign), message_id=0, recipient=message.recipient, params=message.params
     )
     item = sender.retarget(item, to)
     delivery = sender.send_batch(campaign, [item])[0]
@@ -201,24 +222,57 @@ def send_test(*, campaign: Campaign, to: str) -> None:
         raise CampaignError(f"The test message was not sent: {delivery.error or delivery.error_code}")
 
 
+def require_ready(campaign: Campaign) -> None:
+    if not campaign.has_template:
+        raise CampaignError("Write the message before sending.")
+    if campaign.stats.queued <= 0:
+        raise CampaignError("There is nobody to send to: upload a file with valid recipients.")
+
+
 @transaction.atomic
 def launch_campaign(*, campaign: Campaign, by: User, send_rate: int | None = None) -> Campaign:
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     _require_draft(campaign)
-    stats = campaign.stats
-    if not campaign.has_template:
-        raise CampaignError("Write the message before sending.")
-    if stats.queued <= 0:
-        raise CampaignError("There is nobody to send to: upload a file with valid recipients.")
-    campaign.status = CampaignStatus.SENDING
-    campaign.started_at = timezone.now()
+    require_ready(campaign)
     if send_rate:
         campaign.send_rate = send_rate
+    begin_sending(campaign, by=by, detail="Sent at once")
+    return campaign
+
+
+def begin_sending(campaign: Campaign, *, by: User | None, detail: str) -> None:
+    """Draft or scheduled → sending, skipping anyone suppressed since the upload.
+
+    The caller holds the campaign's row lock, inside its transaction.
+    """
+    skip_suppressed(campaign)
+    campaign.status = CampaignStatus.SENDING
+    campaign.started_at = timezone.now()
     campaign.save()
+    record_action(campaign, CampaignActionKind.STARTED, by=by, detail=detail)
+    send_after_commit(campaign.pk)
+
+
+def send_after_commit(campaign_id: int) -> None:
     from campaigns.tasks import start_sending
 
-    transaction.on_commit(lambda: start_sending.delay(campaign.pk))
-    return campaign
+    transaction.on_commit(lambda: start_sending.delay(campaign_id))
+
+
+def record_action(campaign: Campaign, action: str, *, by: User | None, detail: str = "") -> CampaignAction:
+    return CampaignAction.objects.create(campaign=campaign, action=action, by=by, detail=detail)
+
+
+def skip_suppressed(campaign: Campaign) -> int:
+    """Set aside queued recipients suppressed (unsubscribed, bounced) since the file was read."""
+    if not Suppression.objects.filter(channel=campaign.channel).exists():
+        return 0
+    skipped = ingest.mark_suppressed(campaign)
+    if skipped:
+        CampaignStats.objects.filter(pk=campaign.pk).update(
+            queued=F("queued") - skipped, suppressed=F("suppressed") + skipped
+        )
+    return skipped
 
 
 def send_more(*, campaign_id: int, seconds: float) -> bool:

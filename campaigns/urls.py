@@ -21,4 +21,9 @@ urlpatterns = [
     path("campaigns/<int:pk>/send/", views.send, name="send"),
     path("campaigns/<int:pk>/progress/", views.progress, name="progress"),
     path("campaigns/<int:pk>/export.csv", views.export, name="export"),
+    path("campaigns/<int:pk>/schedule/", views.reschedule, name="reschedule"),
+    path("campaigns/<int:pk>/schedule/cancel/", views.cancel_schedule, name="cancel_schedule"),
+    path("campaigns/<int:pk>/pause/", views.pause, name="pause"),
+    path("campaigns/<int:pk>/resume/", views.resume, name="resume"),
+    path("campaigns/<int:pk>/retry/", views.retry, name="retry"),
 ]

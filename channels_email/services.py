@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from campaigns.models import CampaignStats, Channel, Message, MessageStatus, Suppression, SuppressionReason
 
+# Marks a message the recipient unsubscribed from by its link (a complaint has its own code).
+UNSUBSCRIBED_CODE = "unsubscribed"
 # A recipient who unsubscribes after delivery moves the message on; earlier states stay, since
 # the message was never sent or its outcome is still due.
 _UNSUBSCRIBABLE = (MessageStatus.SENT, MessageStatus.DELIVERED)
@@ -32,7 +35,13 @@ def unsubscribe(*, message: Message, reason: str = "") -> None:
         )
     locked = Message.objects.select_for_update().get(pk=message.pk)
     if locked.status in _UNSUBSCRIBABLE:
-        Message.objects.filter(pk=locked.pk).update(status=MessageStatus.UNSUBSCRIBED)
+        # The reason goes on the message too, so the campaign's export shows it.
+        Message.objects.filter(pk=locked.pk).update(
+            status=MessageStatus.UNSUBSCRIBED,
+            error_code=UNSUBSCRIBED_CODE,
+            error=reason.strip()[:1000],
+            updated_at=timezone.now(),
+        )
         CampaignStats.objects.filter(pk=locked.campaign_id).update(
             **{locked.status: F(locked.status) - 1, "unsubscribed": F("unsubscribed") + 1}
         )
@@ -40,12 +49,22 @@ def unsubscribe(*, message: Message, reason: str = "") -> None:
 
 @transaction.atomic
 def resubscribe(*, message: Message) -> None:
+    """Undo an unsubscribe: lift the suppression and count the message as it was before."""
     Suppression.objects.filter(
         channel=Channel.EMAIL,
         recipient=message.recipient,
         reason=SuppressionReason.UNSUBSCRIBED,
         **_scope(message),
     ).delete()
+    locked = Message.objects.select_for_update().get(pk=message.pk)
+    if locked.status == MessageStatus.UNSUBSCRIBED and locked.error_code == UNSUBSCRIBED_CODE:
+        before = MessageStatus.DELIVERED if locked.delivered_at else MessageStatus.SENT
+        Message.objects.filter(pk=locked.pk).update(
+            status=before, error_code="", error="", updated_at=timezone.now()
+        )
+        CampaignStats.objects.filter(pk=locked.campaign_id).update(
+            **{before: F(before) + 1, "unsubscribed": F("unsubscribed") - 1}
+        )
 
 
 def is_unsubscribed(message: Message) -> bool:

@@ -34,6 +34,13 @@ PERMANENT_CODES = {
 
 
 @dataclass(frozen=True)
+class EmailAttachment:
+    filename: str
+    content: bytes
+    mimetype: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
 class OutgoingEmail:
     to: str
     subject: str
@@ -42,6 +49,30 @@ class OutgoingEmail:
     from_email: str = ""
     reply_to: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    # Used by single API messages; campaign emails leave them empty.
+    cc: tuple[str, ...] = ()
+    bcc: tuple[str, ...] = ()
+    attachments: tuple[EmailAttachment, ...] = ()
+    configuration_set: str = ""  # "" means settings.SES_CONFIGURATION_SET
+
+
+def mime_message(email: OutgoingEmail, connection: Any = None) -> EmailMultiAlternatives:
+    """The email as a Django message: MIME for SES Raw and SMTP. Bcc never becomes a header."""
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.text,
+        from_email=email.from_email or settings.DEFAULT_FROM_EMAIL,
+        to=[email.to],
+        cc=list(email.cc) or None,
+        bcc=list(email.bcc) or None,
+        reply_to=[email.reply_to] if email.reply_to else None,
+        headers=email.headers,
+        connection=connection,
+    )
+    message.attach_alternative(email.html, "text/html")
+    for attachment in email.attachments:
+        message.attach(attachment.filename, attachment.content, attachment.mimetype)
+    return message
 
 
 @dataclass(frozen=True)
@@ -71,11 +102,18 @@ class InboxTransport:
                 subject=email.subject,
                 text=email.text,
                 html=email.html,
-                headers=email.headers,
+                headers={**email.headers, **_inbox_extras(email)},
             )
             for email in emails
         )
         return [SendResult(provider_id=f"inbox-{row.pk}") for row in rows]
+
+
+def _inbox_extras(email: OutgoingEmail) -> dict[str, str]:
+    # The dev inbox has no columns for these; its headers show what would have gone out.
+    extras = {"Cc": ", ".join(email.cc), "Bcc": ", ".join(email.bcc)}
+    extras["X-Attachments"] = ", ".join(f"{a.filename} ({len(a.content)} bytes)" for a in email.attachments)
+    return {name: value for name, value in extras.items() if value}
 
 
 @functools.cache
@@ -104,7 +142,7 @@ class SesTransport:
     def send_one(self, email: OutgoingEmail) -> SendResult:
         request: dict[str, Any] = {
             "FromEmailAddress": email.from_email or settings.DEFAULT_FROM_EMAIL,
-            "Destination": {"ToAddresses": [email.to]},
+            "Destination": _destination(email),
             "Content": {
                 "Simple": {
                     "Subject": {"Data": email.subject, "Charset": "UTF-8"},
@@ -116,10 +154,13 @@ class SesTransport:
                 }
             },
         }
+        if email.attachments:
+            # Simple content cannot carry files: send the whole MIME message instead.
+            request["Content"] = {"Raw": {"Data": mime_message(email).message().as_bytes()}}
         if email.reply_to:
             request["ReplyToAddresses"] = [email.reply_to]
-        if settings.SES_CONFIGURATION_SET:
-            request["ConfigurationSetName"] = settings.SES_CONFIGURATION_SET
+        if email.configuration_set or settings.SES_CONFIGURATION_SET:
+            request["ConfigurationSetName"] = email.configuration_set or settings.SES_CONFIGURATION_SET
         try:
             response = ses_client().send_email(**request)
         except ClientError as error:
@@ -134,6 +175,15 @@ class SesTransport:
         except BotoCoreError as error:
             return SendResult(error_code="ConnectionError", error=str(error))
         return SendResult(provider_id=response["MessageId"])
+
+
+def _destination(email: OutgoingEmail) -> dict[str, list[str]]:
+    destination = {"ToAddresses": [email.to]}
+    if email.cc:
+        destination["CcAddresses"] = list(email.cc)
+    if email.bcc:
+        destination["BccAddresses"] = list(email.bcc)
+    return destination
 
 
 class SmtpTransport:
@@ -162,16 +212,7 @@ class SmtpTransport:
         return results
 
     def _send(self, connection: SmtpBackend, email: OutgoingEmail) -> SendResult:
-        message = EmailMultiAlternatives(
-            subject=email.subject,
-            body=email.text,
-            from_email=email.from_email or settings.DEFAULT_FROM_EMAIL,
-            to=[email.to],
-            reply_to=[email.reply_to] if email.reply_to else None,
-            headers=email.headers,
-            connection=connection,
-        )
-        message.attach_alternative(email.html, "text/html")
+        message = mime_message(email, connection)
         try:
             message.send()
         except smtplib.SMTPRecipientsRefused as error:

@@ -10,4 +10,5 @@ urlpatterns = [
     path("dev/inbox/", views.dev_inbox, name="dev_inbox"),
     path("dev/inbox/<int:pk>/html/", views.dev_inbox_html, name="dev_inbox_html"),
     path("unsubscribe/<int:message_id>/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("events/ses/", views.ses_events, name="ses_events"),
 ]

@@ -1,15 +1,22 @@
 from __future__ import annotations
 
+import json
+import logging
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
 
 from campaigns.models import Message
-from channels_email import services
+from channels_email import services, sns
 from channels_email.models import InboxMessage
+from channels_email.ses_events import SesEventInvalid, record_ses_event
 from channels_email.unsubscribe import token_is_valid
+
+logger = logging.getLogger(__name__)
 
 
 def _require_inbox_access(request: HttpRequest) -> None:
@@ -43,17 +50,62 @@ def _message_for(message_id: int, token: str) -> Message:
 
 
 @csrf_exempt  # mail clients post one-click unsubscribes (RFC 8058) without a CSRF token
+@require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, message_id: int, token: str) -> HttpResponse:
     message = _message_for(message_id, token)
-    if request.method == "POST":
-        if request.POST.get("action") == "undo":
-            services.resubscribe(message=message)
-        else:
-            services.unsubscribe(message=message, reason=request.POST.get("reason", ""))
+    undone = request.method == "POST" and request.POST.get("action") == "undo"
+    if undone:
+        services.resubscribe(message=message)
+    elif request.method == "POST":
+        services.unsubscribe(message=message, reason=request.POST.get("reason", ""))
     agency = message.campaign.owner.agency
     context = {
         "message": message,
         "agency_name": agency.name if agency else "this agency",
         "unsubscribed": services.is_unsubscribed(message),
+        "undone": undone,
     }
     return render(request, "channels_email/unsubscribe.html", context)
+
+
+def _text(status: int, text: str) -> HttpResponse:
+    return HttpResponse(text, status=status, content_type="text/plain; charset=utf-8")
+
+
+@csrf_exempt  # Amazon SNS posts here; the message's own signature is what authenticates it
+@require_POST
+def ses_events(request: HttpRequest) -> HttpResponse:
+    """SES delivery events through SNS: a forged or foreign post gets 403 and changes nothing."""
+    try:
+        envelope = json.loads(request.body)
+    except ValueError:
+        return _text(400, "The body is not JSON.")
+    if not isinstance(envelope, dict):
+        return _text(400, "The body is not an SNS message.")
+    try:
+        message = sns.verified(envelope)
+    except sns.SnsRefused as error:
+        logger.warning("Refused an SNS post: %s", error)
+        return _text(403, "Not a valid SNS message for this service.")
+    if message.type == "SubscriptionConfirmation":
+        return _confirm(message)
+    if message.type == "Notification":
+        try:
+            kind = record_ses_event(json.loads(message.message))
+        except (ValueError, SesEventInvalid) as error:
+            logger.warning("Ignored an SNS notification that is not an SES event: %s", error)
+            return _text(400, "The notification is not an SES event.")
+        return _text(200, f"Recorded {kind}.")
+    return _text(200, "Noted.")
+
+
+def _confirm(message: sns.SnsMessage) -> HttpResponse:
+    try:
+        sns.confirm_subscription(message)
+    except sns.SnsRefused as error:
+        logger.warning("Refused an SNS subscription: %s", error)
+        return _text(403, "Not a valid SNS subscription.")
+    except sns.SnsConfirmFailed as error:
+        logger.warning("Could not confirm the SNS subscription to %s: %s", message.topic_arn, error)
+        return _text(502, "SNS did not accept the confirmation.")
+    return _text(200, "Subscribed.")

@@ -6,11 +6,14 @@ raises ImproperlyConfigured instead of starting with a development value.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -63,6 +66,8 @@ INSTALLED_APPS = [
     "channels_email",
     "channels_sms",
     "fake_provider",
+    "ninja",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -219,11 +224,29 @@ EMAIL_MAX_SEND_RATE = int(env("EMAIL_MAX_SEND_RATE", "500"))
 AWS_REGION = env("AWS_REGION", "ap-southeast-1")
 SES_ENDPOINT_URL = env("SES_ENDPOINT_URL", "") or None
 SES_CONFIGURATION_SET = env("SES_CONFIGURATION_SET", "")
+# SES delivery events arrive through Amazon SNS at /events/ses/. Any AWS account can sign an SNS
+# message, so only these topics are accepted (comma-separated ARNs; none set: every post refused).
+SES_SNS_TOPIC_ARNS = env_list("SES_SNS_TOPIC_ARNS", "")
 SMTP_HOST = env("SMTP_HOST", "127.0.0.1")
 SMTP_PORT = int(env("SMTP_PORT", "25"))
 SMTP_USER = env("SMTP_USER", "")
 SMTP_PASSWORD = env("SMTP_PASSWORD", "")
 SMTP_USE_TLS = env_bool("SMTP_USE_TLS", False)
+
+# --- SMS ---------------------------------------------------------------------------------
+# Officers send through their own Twilio accounts (Settings → SMS). Another Twilio API base URL,
+# e.g. the fake provider http://127.0.0.1:8025; empty means Twilio itself.
+TWILIO_BASE_URL = env("TWILIO_BASE_URL", "").rstrip("/")
+# Messages per second of an SMS campaign unless its officer picks another rate.
+SMS_DEFAULT_RATE = int(env("SMS_DEFAULT_RATE", "10"))
+# Fernet keys for officers' Twilio secrets, comma-separated: the first encrypts, every one
+# decrypts, so a new key goes first and `manage.py rotate_sms_credentials` moves secrets to it.
+SMS_CREDENTIAL_KEYS = env_list("SMS_CREDENTIAL_KEYS", "")
+if not SMS_CREDENTIAL_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured("SMS_CREDENTIAL_KEYS must be set when DEBUG is off.")
+    _derived = hashlib.sha256(f"postman.sms-credential-key:{SECRET_KEY}".encode()).digest()
+    SMS_CREDENTIAL_KEYS = [base64.urlsafe_b64encode(_derived).decode()]
 
 # --- Celery ------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL
@@ -237,14 +260,52 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
 # Sending tasks started per campaign; each claims its own batches, so more workers help.
 CAMPAIGN_SEND_CONCURRENCY = int(env("CAMPAIGN_SEND_CONCURRENCY", "2"))
+# A sending task works this long, then hands over to a fresh task: short tasks bound what a
+# killed worker can leave behind and let other campaigns' tasks interleave.
+CAMPAIGN_SEND_SLICE_SECONDS = float(env("CAMPAIGN_SEND_SLICE_SECONDS", "20"))
+# A claimed batch must be recorded within this lease; after it, the sweeper requeues its rows
+# (their worker is taken for dead). Longer than a slice plus the time to record through a
+# database outage, so a live worker's batch is never sent twice.
+CAMPAIGN_LEASE_SECONDS = int(env("CAMPAIGN_LEASE_SECONDS", "300"))
 CELERY_TASK_ROUTES = {
     "campaigns.ingest_recipient_file": {"queue": "ingest"},
+    # Single API messages have a worker of their own (Procfile, docker-compose), so a big
+    # campaign holding every campaign slot never delays them.
+    "api.send_transactional_email": {"queue": "transactional"},
+    "api.send_transactional_sms": {"queue": "transactional"},
 }
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Every minute: requeue messages whose worker died mid-batch (lease expired) and restart
     # sending campaigns that lost their task.
     "campaigns.sweep_stale_batches": {"task": "campaigns.sweep_stale_batches", "schedule": 60.0},
+    # At the start of every minute: start scheduled campaigns whose time has come (times are
+    # entered to the minute). A row lock makes each start once, even with two beats running.
+    "campaigns.launch_due_campaigns": {
+        "task": "campaigns.launch_due_campaigns",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 55},
+    },
+    # Daily at 09:00 Singapore time: email owners whose API keys expire in 28, 14, 3 or 1 days.
+    "api.remind_expiring_keys": {"task": "api.remind_expiring_keys", "schedule": crontab(hour=1, minute=0)},
+    # Hourly: forget Idempotency-Key responses older than 24 hours.
+    "api.purge_idempotency_records": {"task": "api.purge_idempotency_records", "schedule": 3600.0},
+    # Every minute: resend API messages still accepted 5 minutes on (their task was lost).
+    "api.requeue_stalled_messages": {"task": "api.requeue_stalled_messages", "schedule": 60.0},
 }
+
+# --- Programmatic API (/api/v1, compatible with Postman's v1 API) ------------------------
+# Keys look like postman_<environment>_<random>; "test" in development, "live" in production.
+API_KEY_ENVIRONMENT = env("API_KEY_ENVIRONMENT", "test" if DEBUG else "live")
+# A new key is valid this many months unless its creator picks another term.
+API_KEY_VALIDITY_MONTHS = int(env("API_KEY_VALIDITY_MONTHS", "6"))
+API_KEY_REMINDER_DAYS = (28, 14, 3, 1)
+# Requests per second per key, unless an admin sets an officer's own rate (API settings).
+API_DEFAULT_RATE_PER_SECOND = int(env("API_DEFAULT_RATE_PER_SECOND", "10"))
+# Transactional emails per second across all workers, beside campaigns' EMAIL_MAX_SEND_RATE:
+# the provider account's ceiling should cover both.
+API_EMAIL_MAX_SEND_RATE = int(env("API_EMAIL_MAX_SEND_RATE", "50"))
+# SES configuration set for messages sent with disable_tracking (none: the default set).
+SES_NO_TRACKING_CONFIGURATION_SET = env("SES_NO_TRACKING_CONFIGURATION_SET", "")
 
 # --- Logging -----------------------------------------------------------------------------
 LOGGING = {
@@ -252,4 +313,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    # twilio logs every API request at INFO: a line per SMS at campaign rates.
+    "loggers": {"twilio.http_client": {"level": "WARNING"}},
 }

@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 from django.views.static import serve
 
 from accounts.views import healthz
+from api.rest import api as rest_api
 
 # Postman has no passwords: allauth's password, sign-up and reset pages lead to the code login.
 _to_code_login = RedirectView.as_view(pattern_name="account_request_login_code", query_string=True)
@@ -17,9 +18,12 @@ urlpatterns = [
     path("accounts/login/", _to_code_login, name="account_login"),
     path("accounts/signup/", _to_code_login, name="account_signup"),
     re_path(r"^accounts/password/", _to_code_login),
-    re_path(r"^accounts/(email|reauthenticate)/", _to_code_login),
+    re_path(r"^accounts/(?:email|reauthenticate)/", _to_code_login),
     path("accounts/", include("allauth.account.urls")),
+    path("api/", rest_api.urls),
+    path("", include("api.urls")),
     path("", include("channels_email.urls")),
+    path("", include("channels_sms.urls")),
     path("", include("campaigns.urls")),
     re_path(r"^media/(?P<path>agency-logos/.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
 ]

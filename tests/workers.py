@@ -49,7 +49,13 @@ def worker_environment(provider_url: str, **extra: str) -> dict[str, str]:
 class Worker:
     """`celery worker` as a child process; `kill()` sends SIGKILL to the whole process group."""
 
-    def __init__(self, environment: dict[str, str], log: Path, concurrency: int = 2) -> None:
+    def __init__(
+        self,
+        environment: dict[str, str],
+        log: Path,
+        concurrency: int = 2,
+        queues: str = "transactional,campaigns,ingest",
+    ) -> None:
         self.log = log
         self.process = subprocess.Popen(
             [
@@ -61,7 +67,7 @@ class Worker:
                 "worker",
                 "--loglevel=INFO",
                 f"--concurrency={concurrency}",
-                "--queues=transactional,campaigns,ingest",
+                f"--queues={queues}",
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",

@@ -15,10 +15,12 @@ from django_htmx.http import HTMX_STOP_POLLING
 
 from campaigns import selectors, services
 from campaigns.forms import EmailTemplateForm, RecipientUploadForm, TestSendForm
-from campaigns.models import Campaign, RecipientFile, RecipientFileStatus
+from campaigns.models import Campaign, Channel, RecipientFile, RecipientFileStatus
 from campaigns.recipient_files import MAX_FILE_BYTES
 from campaigns.templating import TemplateError
 from campaigns.views.access import OfficerRequest, campaign_view
+from channels_sms import selectors as sms_selectors
+from channels_sms import views as sms_views
 
 # The preview is the officer's own HTML with a recipient's values in it: render it in a sandbox
 # with no scripts, no requests but images, and the inline styles that email layouts rely on.
@@ -46,6 +48,8 @@ def _steps(campaign: Campaign, recipient_file: RecipientFile | None, active: int
 def template(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
     if not campaign.is_editable:
         return _locked(request, campaign)
+    if campaign.channel == Channel.SMS:
+        return sms_views.template_page(request, campaign)
     initial = {
         "subject": campaign.subject,
         "body": campaign.body,
@@ -75,6 +79,8 @@ def _file_context(campaign: Campaign, recipient_file: RecipientFile | None) -> d
         return context
     if recipient_file.status == RecipientFileStatus.READY:
         context["preview"] = services.preview_first(campaign)
+        if campaign.channel == Channel.SMS:
+            context["sms"] = sms_selectors.campaign_sms_settings(campaign)
     elif recipient_file.status != RecipientFileStatus.FAILED:
         context |= {"ingesting": True, "rows_read": selectors.ingest_rows_read(recipient_file)}
     return context
@@ -124,6 +130,9 @@ def _upload(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
 @csp_override(PREVIEW_CSP)
 def preview(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
     email = services.preview_first(campaign)
+    if campaign.channel == Channel.SMS:
+        text = email.body if email else "There is no valid recipient to preview yet."
+        return HttpResponse(text, content_type="text/plain; charset=utf-8")
     html = email.html if email else "<p>There is no valid recipient to preview yet.</p>"
     return HttpResponse(html)
 
@@ -131,6 +140,8 @@ def preview(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
 @campaign_view
 @require_http_methods(["GET", "POST"])
 def test_send(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
+    if campaign.channel == Channel.SMS:
+        return sms_views.test_page(request, campaign)
     form = TestSendForm(
         request.POST if request.method == "POST" else None, initial={"email": request.user.email}
     )

@@ -1,8 +1,6 @@
 // Small behaviours for server-rendered pages; no inline scripts so the CSP stays strict.
-document.addEventListener("DOMContentLoaded", () => {
-  document.querySelectorAll("[data-confirm]").forEach((form) => {
-    form.addEventListener("submit", (event) => {
-      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
-    });
-  });
+// Delegated from the document, so forms that htmx swaps in (the campaign controls) ask too.
+document.addEventListener("submit", (event) => {
+  const form = event.target instanceof Element ? event.target.closest("form[data-confirm]") : null;
+  if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
 });

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from campaigns import engine
@@ -168,7 +169,7 @@ def test_sweeper_returns_expired_leases_to_the_queue(officer: Any, tmp_path: Pat
     batch = engine.claim_batch(campaign_id=campaign.pk, limit=3)
 
     assert engine.sweep_stale() == 0
-    returned = engine.sweep_stale(now=timezone.now() + engine.LEASE + timedelta(seconds=1))
+    returned = engine.sweep_stale(now=timezone.now() + timedelta(seconds=settings.CAMPAIGN_LEASE_SECONDS + 1))
 
     assert returned == 3
     assert Message.objects.filter(pk__in=[m.id for m in batch], status=MessageStatus.QUEUED).count() == 3

@@ -345,14 +345,14 @@ def test_create_makes_an_email_draft_and_opens_its_message(officer: Any, officer
     assert response["Location"] == f"/campaigns/{campaign.pk}/template/"
 
 
-def test_create_offers_email_only_and_refuses_sms(officer: Any, officer_client: Client) -> None:
+def test_create_offers_email_and_sms_and_refuses_other_channels(officer: Any, officer_client: Client) -> None:
     page = officer_client.get("/campaigns/new/")
-    response = officer_client.post("/campaigns/new/", {"name": "Texts", "channel": "sms"})
+    response = officer_client.post("/campaigns/new/", {"name": "Texts", "channel": "fax"})
 
-    assert "SMS is coming soon." in text_of(page)
-    assert 'value="sms"' not in page.content.decode()
+    assert "SMS goes through your own Twilio account: add it under Settings → SMS." in text_of(page)
+    assert 'value="sms"' in page.content.decode()
     assert response.context["form"].errors == {
-        "channel": ["Select a valid choice. sms is not one of the available choices."]
+        "channel": ["Select a valid choice. fax is not one of the available choices."]
     }
     assert Campaign.objects.count() == 0
 
@@ -862,6 +862,7 @@ def test_progress_partial_shows_the_counters_while_sending(officer: Any, officer
         "sent": "1",
         "delivered": "0",
         "failed": "1",
+        "bounced": "0",
         "invalid": "2",
         "unsubscribed": "0",
     }

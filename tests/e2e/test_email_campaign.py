@@ -41,6 +41,7 @@ def test_officer_sends_an_email_campaign_end_to_end(
     log_in(page, site, "sender@agency.gov.sg", ses_provider)
 
     page.get_by_role("link", name="New campaign").first.click()
+    shoot(page, "create")
     page.get_by_label("Campaign name").fill("Clinic reminders")
     page.get_by_role("button", name="Create campaign").click()
     page.get_by_label("Subject").fill("Your code, {{ name }}")
@@ -54,12 +55,16 @@ def test_officer_sends_an_email_campaign_end_to_end(
     expect(page.get_by_test_id("count-invalid")).to_have_text("3")
     expect(page.get_by_test_id("count-duplicates")).to_have_text("2")
     expect(page.get_by_test_id("preview")).to_contain_text("Your code, Person 0")
+    preview = page.frame_locator("iframe.preview-frame")
+    expect(preview.get_by_text("Dear Person 0, your code is")).to_be_visible()
+    expect(preview.get_by_role("link", name="Unsubscribe")).to_be_visible()  # the real email layout
     shoot(page, "recipients")
     campaign = Campaign.objects.get(name="Clinic reminders")
 
     page.goto(f"{site}/campaigns/{campaign.pk}/test/")
     page.get_by_role("button", name="Send test email").click()
     expect(page.get_by_text("Test email sent to sender@agency.gov.sg")).to_be_visible()
+    shoot(page, "test-send")
 
     page.goto(f"{site}/campaigns/{campaign.pk}/send/")
     expect(page.get_by_test_id("confirm")).to_have_text("Send to 995 recipients?")
@@ -71,6 +76,10 @@ def test_officer_sends_an_email_campaign_end_to_end(
     expect(page.get_by_test_id("status").first).to_have_text("Sent")
     shoot(page, "progress")
 
+    page.goto(f"{site}/")
+    expect(page.get_by_role("link", name="Clinic reminders").first).to_be_visible()
+    shoot(page, "dashboard")
+    page.goto(f"{site}/campaigns/{campaign.pk}/")
     with page.expect_download() as download:
         page.get_by_role("link", name="Download results (CSV)").click()
     exported = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
