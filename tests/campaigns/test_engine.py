@@ -183,3 +183,27 @@ def test_paused_or_halted_campaign_sends_nothing(officer: Any, ses_provider: Any
 
     assert engine.run_for(campaign.pk, seconds=5) is False
     assert ses_provider.messages() == []
+
+
+@pytest.mark.parametrize(
+    "trouble",
+    [{"throttle_rate": 0.3, "seed": 11}, {"latency_ms": 500}, {"error_rate": 0.05, "seed": 5}],
+    ids=["throttles 30%", "answers in 500 ms", "fails 5% transiently"],
+)
+def test_provider_trouble_ends_every_message_and_never_exceeds_the_rate(
+    officer: Any, ses_provider: Any, tmp_path: Path, trouble: dict[str, Any]
+) -> None:
+    ses_provider.configure(**trouble)
+    campaign = start(make_email_campaign(officer, people(40), tmp_path=tmp_path), send_rate=20)
+
+    for _ in range(40):
+        if not engine.run_for(campaign.pk, seconds=30):
+            break
+
+    statuses = Counter(Message.objects.values_list("status", flat=True))
+    assert set(statuses) <= {MessageStatus.SENT, MessageStatus.FAILED}
+    assert sum(statuses.values()) == 40
+    assert all(m.error for m in Message.objects.filter(status=MessageStatus.FAILED))
+    accepted = ses_provider.messages()
+    assert len(accepted) == statuses[MessageStatus.SENT]
+    assert max_in_any_second([m["at"] for m in accepted]) <= 20
