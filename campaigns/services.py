@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import is_allowed_email
-from campaigns import engine, ingest
+from campaigns import ingest
 from campaigns.channels import sender_for
 from campaigns.models import (
     BodyFormat,
@@ -274,6 +274,3 @@ def skip_suppressed(campaign: Campaign) -> int:
         )
     return skipped
 
-
-def send_more(*, campaign_id: int, seconds: float) -> bool:
-    return engine.run_for(campaign_id, seconds=seconds)

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils.html import strip_tags
 from redis import Redis
 
-from campaigns import services
+from campaigns import engine, services
 from campaigns.models import (
     Campaign,
     CampaignStats,
@@ -875,7 +875,7 @@ def test_progress_partial_shows_the_counters_while_sending(officer: Any, officer
 def test_progress_partial_returns_286_once_the_campaign_is_sent(officer: Any, officer_client: Client) -> None:
     campaign = launched(officer)
 
-    still_sending = services.send_more(campaign_id=campaign.pk, seconds=5)
+    still_sending = engine.run_for(campaign.pk, seconds=5)
     response = officer_client.get(f"/campaigns/{campaign.pk}/progress/", headers={"HX-Request": "true"})
 
     assert still_sending is False
