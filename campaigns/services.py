@@ -273,4 +273,3 @@ def skip_suppressed(campaign: Campaign) -> int:
             queued=F("queued") - skipped, suppressed=F("suppressed") + skipped
         )
     return skipped
-
