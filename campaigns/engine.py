@@ -33,6 +33,8 @@ MAX_ATTEMPTS = 5
 MAX_BACKOFF_SECONDS = 8.0
 # Tries to write a sent batch's results through a dropped database connection (about 30 s).
 RECORD_ATTEMPTS = 10
+# How long a sending task waits before looking again when other workers hold the last batches.
+IDLE_WAIT_SECONDS = 1.0
 # A sending campaign without a heartbeat for this long is restarted by the sweeper.
 HEARTBEAT_SECONDS = 90
 # How often a worker in the middle of a batch looks whether the campaign was paused or halted.
@@ -267,7 +269,12 @@ def run_for(campaign_id: int, *, seconds: float, sleep: Callable[[float], None] 
             return False
         batch = claim_batch(campaign_id=campaign_id)
         if not batch:
-            return not finish_if_done(campaign_id) and _others_in_flight(campaign_id)
+            if finish_if_done(campaign_id) or not _others_in_flight(campaign_id):
+                return False
+            # Another worker still holds a batch (or died holding one, until the sweeper frees
+            # it): look again in a moment rather than spinning through tasks.
+            sleep(IDLE_WAIT_SECONDS)
+            continue
         changed = send_batch(campaign, batch, sleep=sleep)
         throttled = changed[MessageStatus.QUEUED] > 0
         backoff = min(MAX_BACKOFF_SECONDS, max(0.25, backoff * 2)) if throttled else 0.0
@@ -294,8 +301,6 @@ def stalled_campaigns() -> list[int]:
 
 
 def _others_in_flight(campaign_id: int) -> bool:
-    # Another worker still holds a batch: stay scheduled so the campaign is finished either by
-    # that worker or by this chain once the other's results (or the sweeper) requeue rows.
     return CampaignStats.objects.filter(pk=campaign_id, sending__gt=0).exists()
 
 
