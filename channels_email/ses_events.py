@@ -7,7 +7,8 @@
 - Complaint (other than "not-spam") → the address is suppressed and the message counts as
   unsubscribed: the recipient asked, in their mail client's way, for no more.
 
-Every move goes through apply_delivery_event, so events arriving late, twice or out of order
+Every move goes through apply_delivery_event (campaign messages) or apply_transactional_event
+(API emails), so events arriving late, twice or out of order
 never move a message backwards. Events for messages we do not know (other senders on the same
 SES account) still suppress bounced and complaining addresses.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.services import apply_transactional_event
 from campaigns.control import halt_if_bouncing
 from campaigns.events import EventResult, apply_delivery_event
 from campaigns.models import Channel, MessageStatus, Suppression, SuppressionReason
@@ -36,12 +38,24 @@ def record_ses_event(event: Any) -> str:
         raise SesEventInvalid("the event has no type or mail.messageId")
     provider_id = mail["messageId"]
     if kind == "Delivery":
-        apply_delivery_event(provider_id=provider_id, status=MessageStatus.DELIVERED)
+        _apply(provider_id, MessageStatus.DELIVERED)
     elif kind == "Bounce":
         _bounce(provider_id, _part(event, "bounce"))
     elif kind == "Complaint":
         _complaint(provider_id, _part(event, "complaint"))
     return kind
+
+
+def _apply(
+    provider_id: str, status: str, *, error_code: str = "", error: str = "", api_status: str = ""
+) -> EventResult:
+    """Move the campaign message with this id, or else the API email sent from the same account."""
+    result = apply_delivery_event(provider_id=provider_id, status=status, error_code=error_code, error=error)
+    if result.message is None:
+        apply_transactional_event(
+            provider_id=provider_id, status=api_status or status, error_code=error_code, error=error
+        )
+    return result
 
 
 def _part(event: dict[str, Any], name: str) -> dict[str, Any]:
@@ -61,13 +75,9 @@ def _bounce(provider_id: str, bounce: dict[str, Any]) -> None:
     diagnostic = next((str(r["diagnosticCode"]) for r in recipients if r.get("diagnosticCode")), "")
     reason = f"{subtype}: {diagnostic}" if diagnostic else subtype
     if bounce.get("bounceType") != "Permanent":
-        apply_delivery_event(
-            provider_id=provider_id, status=MessageStatus.FAILED, error_code="Transient bounce", error=reason
-        )
+        _apply(provider_id, MessageStatus.FAILED, error_code="Transient bounce", error=reason)
         return
-    result = apply_delivery_event(
-        provider_id=provider_id, status=MessageStatus.BOUNCED, error_code="Hard bounce", error=reason
-    )
+    result = _apply(provider_id, MessageStatus.BOUNCED, error_code="Hard bounce", error=reason)
     _suppress(result, recipients, SuppressionReason.BOUNCED, reason)
     if result.changed and result.message is not None:
         halt_if_bouncing(campaign_id=result.message.campaign_id)
@@ -78,8 +88,8 @@ def _complaint(provider_id: str, complaint: dict[str, Any]) -> None:
     if feedback == "not-spam":
         return  # the recipient's provider says they took it back
     reason = f"Complaint: {feedback}" if feedback else "Complaint"
-    result = apply_delivery_event(
-        provider_id=provider_id, status=MessageStatus.UNSUBSCRIBED, error_code="Complaint", error=reason
+    result = _apply(
+        provider_id, MessageStatus.UNSUBSCRIBED, error_code="Complaint", error=reason, api_status="complained"
     )
     _suppress(result, _addresses(complaint.get("complainedRecipients")), SuppressionReason.COMPLAINED, reason)
 

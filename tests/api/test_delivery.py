@@ -348,3 +348,27 @@ def test_messages_accepted_long_ago_and_untouched_are_found_to_send_again(api_cl
 
     assert (emails, sms) == ([stalled], [])
     assert recent not in emails
+
+
+@pytest.mark.django_db
+def test_ses_events_move_an_api_email_like_a_campaign_message(
+    api_client: ApiClient, ses_provider: Any
+) -> None:
+    from channels_email.ses_events import record_ses_event
+
+    sent = send_json(api_client, EMAIL).json()["id"]
+    deliver_email(email_id=sent)
+    provider_id = TransactionalEmail.objects.get(pk=sent).provider_id
+
+    record_ses_event({"eventType": "Delivery", "mail": {"messageId": provider_id}})
+    delivered = TransactionalEmail.objects.get(pk=sent).status
+    record_ses_event(
+        {
+            "eventType": "Bounce",
+            "mail": {"messageId": provider_id},
+            "bounce": {"bounceType": "Permanent", "bounceSubType": "General", "bouncedRecipients": []},
+        }
+    )
+
+    assert delivered == "DELIVERED"
+    assert TransactionalEmail.objects.get(pk=sent).status == "BOUNCED"
