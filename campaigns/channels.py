@@ -6,11 +6,12 @@ The engine speaks only to this interface; each channel app turns it into provide
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Protocol
 
 from django.conf import settings
 
+from campaigns.delivery import Delivery
 from campaigns.models import Campaign, Channel
 from campaigns.ratelimit import Bucket
 from channels_email.rendering import build_email, layout_for
@@ -18,22 +19,6 @@ from channels_email.transport import get_transport
 from channels_sms import lengths as sms_lengths
 from channels_sms import rendering as sms_rendering
 from channels_sms import sending as sms_sending
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """The outcome of handing one message to a provider."""
-
-    provider_id: str = ""
-    error_code: str = ""
-    error: str = ""
-    permanent: bool = False
-    throttled: bool = False
-    status: str = ""  # a final status the provider already knows, e.g. "unsubscribed"
-
-    @property
-    def ok(self) -> bool:
-        return not self.error_code
 
 
 class ChannelSender(Protocol):
@@ -62,10 +47,7 @@ class EmailSender:
         return replace(item, to=to, subject=f"[Test] {item.subject}")
 
     def send_batch(self, campaign: Campaign, items: Sequence[Any]) -> list[Delivery]:
-        return [
-            Delivery(r.provider_id, r.error_code, r.error, r.permanent, r.throttled)
-            for r in get_transport().send_batch(items)
-        ]
+        return get_transport().send_batch(items)
 
     def buckets(self, campaign: Campaign) -> tuple[Bucket, ...]:
         buckets = [Bucket(f"email:{settings.EMAIL_PROVIDER}", settings.EMAIL_MAX_SEND_RATE)]
@@ -89,10 +71,7 @@ class SmsSender:
         return replace(item, to=to, body=f"[Test] {item.body}", status_callback="")
 
     def send_batch(self, campaign: Campaign, items: Sequence[Any]) -> list[Delivery]:
-        return [
-            Delivery(r.provider_id, r.error_code, r.error, r.permanent, r.throttled, r.status)
-            for r in sms_sending.send_for_campaign(campaign, items)
-        ]
+        return sms_sending.send_for_campaign(campaign, items)
 
     def buckets(self, campaign: Campaign) -> tuple[Bucket, ...]:
         return sms_sending.rate_buckets(campaign)

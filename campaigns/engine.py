@@ -24,7 +24,8 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from campaigns import notices, ratelimit
-from campaigns.channels import Delivery, sender_for
+from campaigns.channels import sender_for
+from campaigns.delivery import Delivery
 from campaigns.models import Campaign, CampaignStats, CampaignStatus, MessageStatus
 from campaigns.progress import record_sent
 

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 
+from campaigns.delivery import Delivery
 from channels_email.models import InboxMessage
 
 THROTTLE_CODES = {"Throttling", "TooManyRequestsException", "LimitExceededException"}
@@ -75,17 +76,8 @@ def mime_message(email: OutgoingEmail, connection: Any = None) -> EmailMultiAlte
     return message
 
 
-@dataclass(frozen=True)
-class SendResult:
-    provider_id: str = ""
-    error_code: str = ""
-    error: str = ""
-    permanent: bool = False
-    throttled: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not self.error_code
+# Transports answer with the engine's own result type; the name reads better here.
+SendResult = Delivery
 
 
 class EmailTransport(Protocol):

@@ -20,6 +20,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioS
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from campaigns.delivery import Delivery
 from campaigns.models import MessageStatus
 from channels_sms.models import TwilioCredential
 
@@ -36,18 +37,7 @@ class OutgoingSms:
     status_callback: str = ""
 
 
-@dataclass(frozen=True)
-class SmsResult:
-    provider_id: str = ""
-    error_code: str = ""
-    error: str = ""
-    permanent: bool = False
-    throttled: bool = False
-    status: str = ""  # a final status Twilio's answer already settles: invalid or unsubscribed
-
-    @property
-    def ok(self) -> bool:
-        return not self.error_code
+SmsResult = Delivery
 
 
 @dataclass(frozen=True)
