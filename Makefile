@@ -21,7 +21,7 @@ run: $(VENV)/.installed
 	$(PY) scripts/devservices.py -- bash scripts/run.sh
 
 test: $(VENV)/.installed
-	CACHE_KEY_PREFIX=test $(PY) scripts/devservices.py -- $(PY) -m pytest $(PYTEST_ARGS)
+	REDIS_KEY_PREFIX=test $(PY) scripts/devservices.py -- $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .

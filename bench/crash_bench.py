@@ -26,8 +26,8 @@ def _recover(campaign_id: int) -> None:
     """The beat sweeper's work once the dead worker's lease and heartbeat have expired."""
     from django.conf import settings
 
-    from campaigns.ratelimit import redis_client, redis_key
     from campaigns.tasks import sweep_stale_batches
+    from common.redis import redis_client, redis_key
 
     time.sleep(LEASE_SECONDS + 1)
     redis_client(settings.REDIS_URL).delete(redis_key(f"sending:{campaign_id}"))

@@ -39,7 +39,7 @@ def prepare_django() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     _create_database()
     os.environ["DATABASE_URL"] = bench_database_url()
-    os.environ.setdefault("CACHE_KEY_PREFIX", "bench")
+    os.environ.setdefault("REDIS_KEY_PREFIX", "bench")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "postman.settings")
     import django
     from django.core.management import call_command

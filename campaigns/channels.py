@@ -13,12 +13,12 @@ from django.conf import settings
 
 from campaigns.delivery import Delivery
 from campaigns.models import Campaign, Channel
-from campaigns.ratelimit import Bucket
 from channels_email.rendering import build_email, layout_for
 from channels_email.transport import get_transport
 from channels_sms import lengths as sms_lengths
 from channels_sms import rendering as sms_rendering
 from channels_sms import sending as sms_sending
+from common.ratelimit import Bucket
 
 
 class ChannelSender(Protocol):

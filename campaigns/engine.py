@@ -23,11 +23,13 @@ from django.db.models import F
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from campaigns import notices, ratelimit
+from campaigns import notices
 from campaigns.channels import sender_for
 from campaigns.delivery import Delivery
 from campaigns.models import Campaign, CampaignStats, CampaignStatus, MessageStatus
 from campaigns.progress import record_sent
+from common import ratelimit
+from common.redis import redis_key, shared_redis
 
 BATCH_SIZE = 200
 MAX_ATTEMPTS = 5
@@ -285,9 +287,7 @@ def run_for(campaign_id: int, *, seconds: float, sleep: Callable[[float], None] 
 
 
 def _heartbeat(campaign_id: int) -> None:
-    ratelimit.redis_client(settings.REDIS_URL).set(
-        ratelimit.redis_key(f"sending:{campaign_id}"), 1, ex=HEARTBEAT_SECONDS
-    )
+    shared_redis().set(redis_key(f"sending:{campaign_id}"), 1, ex=HEARTBEAT_SECONDS)
 
 
 def stalled_campaigns() -> list[int]:
@@ -295,9 +295,7 @@ def stalled_campaigns() -> list[int]:
     ids = list(Campaign.objects.filter(status=CampaignStatus.SENDING).values_list("pk", flat=True))
     if not ids:
         return []
-    beats = ratelimit.redis_client(settings.REDIS_URL).mget(
-        [ratelimit.redis_key(f"sending:{i}") for i in ids]
-    )
+    beats = shared_redis().mget([redis_key(f"sending:{i}") for i in ids])
     return [campaign_id for campaign_id, beat in zip(ids, beats, strict=True) if beat is None]
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from redis.exceptions import RedisError
 
-from campaigns.ratelimit import redis_client, redis_key
+from common.redis import redis_client, redis_key
 
 logger = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from django.conf import settings
 
 from campaigns.models import Campaign, Channel, MessageStatus, Suppression, SuppressionReason
-from campaigns.ratelimit import Bucket
 from channels_sms.models import TwilioCredential
 from channels_sms.transport import OutgoingSms, SmsResult, TwilioSender, account_for
+from common.ratelimit import Bucket
 
 NO_CREDENTIAL = "NoCredential"
 

@@ -116,7 +116,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
 # Prefix of every key Postman keeps in Redis (cache, rate windows, progress), so a test run
 # and a development server can share one Redis without touching each other's keys.
-REDIS_KEY_PREFIX = env("CACHE_KEY_PREFIX", "postman")
+REDIS_KEY_PREFIX = env("REDIS_KEY_PREFIX", "postman")
 # Rate limits (login codes, API) live in this cache, so it must be shared by every process.
 CACHES = {
     "default": {

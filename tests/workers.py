@@ -34,7 +34,7 @@ def worker_environment(provider_url: str, **extra: str) -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": test_database_url(),
         "REDIS_URL": settings.REDIS_URL,
-        "CACHE_KEY_PREFIX": settings.REDIS_KEY_PREFIX,
+        "REDIS_KEY_PREFIX": settings.REDIS_KEY_PREFIX,
         "EMAIL_PROVIDER": "ses",
         "SES_ENDPOINT_URL": provider_url,
         "AWS_ACCESS_KEY_ID": "test-key",

@@ -10,7 +10,7 @@ from ninja.security import HttpBearer
 from api.errors import ApiError
 from api.models import ApiKey
 from api.services.keys import KeyRefused, authenticate_key, rate_per_second
-from campaigns import ratelimit
+from common import ratelimit
 
 MISSING = 'Missing API key: send it as the header "Authorization: Bearer <key>".'
 

@@ -27,11 +27,11 @@ from api.models import (
     TransactionalStatus,
 )
 from api.schemas import EmailSendIn
-from campaigns import ratelimit
 from campaigns.models import Channel, Suppression, SuppressionReason
 from campaigns.templating import html_to_text, sanitize_email_html
 from channels_email.addresses import InvalidRecipient, normalise_email
 from channels_email.transport import EmailAttachment, OutgoingEmail, SendResult, get_transport
+from common import ratelimit
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,6 @@ from api.models import ApiKey, TransactionalSms, TransactionalStatus
 from api.schemas import SmsSendIn
 from api.services.email import MAX_ATTEMPTS, DeliveryOutcome
 from api.services.events import apply_transactional_event
-from campaigns import ratelimit
 from campaigns.models import Channel, MessageStatus, Suppression, SuppressionReason
 from channels_email.addresses import InvalidRecipient
 from channels_sms.callbacks import signature_is_valid
@@ -26,6 +25,7 @@ from channels_sms.phones import normalise_phone
 from channels_sms.segments import MAX_CHARACTERS
 from channels_sms.services import DELIVERY_ERRORS, TWILIO_STATUSES
 from channels_sms.transport import OutgoingSms, SmsResult, account_for, send_one
+from common import ratelimit
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from redis import Redis
 
 from campaigns import engine, services
 from campaigns.models import Campaign, CampaignStats, CampaignStatus
-from campaigns.ratelimit import redis_client, redis_key
+from common.redis import redis_client, redis_key
 from tests.factories import make_email_campaign, people
 from tests.workers import Worker, start_worker, worker_environment
 

@@ -11,12 +11,12 @@ from twilio.base.exceptions import TwilioRestException
 from accounts.models import User
 from campaigns import engine, services
 from campaigns.models import Campaign, CampaignStats, CampaignStatus, Message, MessageStatus, Suppression
-from campaigns.ratelimit import Bucket
 from channels_sms.callbacks import callback_url
 from channels_sms.models import TwilioCredential
 from channels_sms.sending import rate_buckets
 from channels_sms.services import send_sms_test
 from channels_sms.transport import SmsResult, result_for_error
+from common.ratelimit import Bucket
 from tests.campaigns.test_engine import max_in_any_second, run_to_end
 from tests.channels_sms.conftest import (
     ACCOUNT_SID,

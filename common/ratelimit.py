@@ -9,14 +9,13 @@ network latency, so the provider never sees more than N in any second.
 
 from __future__ import annotations
 
-import functools
 import logging
 import uuid
 from dataclasses import dataclass
 
-from django.conf import settings
-from redis import Redis
 from redis.exceptions import RedisError
+
+from common.redis import redis_key, shared_redis
 
 logger = logging.getLogger(__name__)
 
@@ -72,19 +71,6 @@ class Grant:
     buckets: tuple[Bucket, ...]
 
 
-@functools.cache
-def redis_client(url: str) -> Redis:
-    return Redis.from_url(url, socket_timeout=10, health_check_interval=30)
-
-
-def redis_key(name: str) -> str:
-    return f"{settings.REDIS_KEY_PREFIX}:{name}"
-
-
-def _redis() -> Redis:
-    return redis_client(settings.REDIS_URL)
-
-
 def acquire(buckets: tuple[Bucket, ...], wanted: int) -> Grant:
     """Take up to `wanted` sends from every bucket at once; 0 means wait `wait_seconds`."""
     if not buckets:
@@ -92,7 +78,7 @@ def acquire(buckets: tuple[Bucket, ...], wanted: int) -> Grant:
     token = uuid.uuid4().hex
     keys = [redis_key(f"rate:{bucket.key}") for bucket in buckets]
     limits = [bucket.per_second for bucket in buckets]
-    granted, wait_ms = _redis().eval(_ACQUIRE, len(keys), *keys, wanted, token, *limits)  # type: ignore[misc]
+    granted, wait_ms = shared_redis().eval(_ACQUIRE, len(keys), *keys, wanted, token, *limits)  # type: ignore[misc]
     return Grant(int(granted), int(wait_ms) / 1000, f"{int(granted)}:{token}", buckets)
 
 
@@ -106,6 +92,6 @@ def settle(grant: Grant) -> None:
     if grant.buckets and grant.count:
         keys = [redis_key(f"rate:{bucket.key}") for bucket in grant.buckets]
         try:
-            _redis().eval(_SETTLE, len(keys), *keys, grant.member)
+            shared_redis().eval(_SETTLE, len(keys), *keys, grant.member)
         except RedisError:
             logger.warning("Could not settle a send-rate grant; Redis is unavailable")
