@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -9,11 +10,14 @@ from django.db import connection
 from twilio.base.exceptions import TwilioRestException
 
 from accounts.models import User
+from api.schemas import SmsSendIn
+from api.services.keys import create_api_key
+from api.services.sms import accept_sms, deliver_sms
 from campaigns import engine, services
 from campaigns.models import Campaign, CampaignStats, CampaignStatus, Message, MessageStatus, Suppression
 from channels_sms.callbacks import callback_url
 from channels_sms.models import TwilioCredential
-from channels_sms.sending import rate_buckets
+from channels_sms.sending import credential_bucket, rate_buckets
 from channels_sms.services import send_sms_test
 from channels_sms.transport import SmsResult, result_for_error
 from common.ratelimit import Bucket
@@ -214,6 +218,59 @@ def test_campaigns_sharing_a_credential_stay_under_its_ceiling_together(
     received = twilio.messages("sms")
     assert len(received) == 30
     assert max_in_any_second([m["at"] for m in received]) <= 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_campaign_and_api_sends_on_one_credential_stay_under_its_ceiling_together(
+    officer: User, twilio: Any, tmp_path: Path
+) -> None:
+    credential = make_credential(officer, max_rate=10)
+    campaign = start(
+        make_sms_campaign(officer, phones(20), tmp_path=tmp_path, credential=credential), rate=10
+    )
+    key = create_api_key(owner=officer, label="System")[0]
+    api_ids = [
+        accept_sms(
+            key=key,
+            data=SmsSendIn(recipient=number(100 + i), body=f"API {i}", label=credential.label),
+            enqueue=lambda _id: None,
+        ).pk
+        for i in range(20)
+    ]
+
+    def send_campaign() -> None:
+        try:
+            while engine.run_for(campaign.pk, seconds=30):
+                pass
+        finally:
+            connection.close()
+
+    def send_api() -> None:
+        try:
+            for sms_id in api_ids:
+                while not (outcome := deliver_sms(sms_id=sms_id)).done:
+                    time.sleep(outcome.retry_in)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send_campaign), threading.Thread(target=send_api)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    received = twilio.messages("sms")
+    assert len(received) == 40
+    assert sum(1 for m in received if m["body"].startswith("API ")) == 20
+    assert max_in_any_second([m["at"] for m in received]) <= 10
+
+
+def test_campaign_and_api_name_the_same_bucket_for_a_credential(officer: User, tmp_path: Path) -> None:
+    credential = make_credential(officer, max_rate=30)
+    campaign = make_sms_campaign(officer, phones(1), tmp_path=tmp_path, credential=credential)
+
+    assert credential_bucket(credential) == Bucket(f"twilio:{credential.pk}", 30)
+    assert rate_buckets(campaign)[-1] == credential_bucket(credential)
 
 
 @pytest.mark.django_db
