@@ -31,6 +31,7 @@ from campaigns.models import (
 from campaigns.recipient_files import MAX_FILE_BYTES, RecipientFileError, inspect_recipient_file
 from campaigns.templating import (
     CompiledTemplate,
+    check_link_schemes,
     compile_email_body,
     compile_template,
     markdown_to_html,
@@ -83,6 +84,7 @@ def compile_email_template(*, subject: str, body: str, body_format: str) -> tupl
     html = markdown_to_html(body) if body_format == BodyFormat.MARKDOWN else sanitize_email_html(body)
     if body_format == BodyFormat.MARKDOWN:
         compile_template(body)  # report errors at positions in what the officer wrote
+    check_link_schemes(body, is_markdown=body_format == BodyFormat.MARKDOWN)
     compiled: list[CompiledTemplate] = [compile_template(subject), compile_email_body(html)]
     keywords = sorted(set().union(*(template.keywords for template in compiled)))
     return html, keywords

@@ -28,7 +28,8 @@ from api.models import (
 )
 from api.schemas import EmailSendIn
 from campaigns.models import Channel, Suppression, SuppressionReason
-from campaigns.templating import html_to_text, sanitize_email_html
+from campaigns.plain_text import html_to_text
+from campaigns.templating import sanitize_email_html
 from channels_email.addresses import InvalidRecipient, normalise_email
 from channels_email.transport import EmailAttachment, OutgoingEmail, SendResult, get_transport
 from common import ratelimit
