@@ -247,6 +247,8 @@ SMTP_USE_TLS = env_bool("SMTP_USE_TLS", False)
 TWILIO_BASE_URL = env("TWILIO_BASE_URL", "").rstrip("/")
 # Messages per second of an SMS campaign unless its officer picks another rate.
 SMS_DEFAULT_RATE = int(env("SMS_DEFAULT_RATE", "10"))
+# Test SMS an officer may send in any hour (to their own verified mobile only).
+SMS_TESTS_PER_HOUR = int(env("SMS_TESTS_PER_HOUR", "10"))
 # Fernet keys for officers' Twilio secrets, comma-separated: the first encrypts, every one
 # decrypts, so a new key goes first and `manage.py rotate_sms_credentials` moves secrets to it.
 SMS_CREDENTIAL_KEYS = env_list("SMS_CREDENTIAL_KEYS", "")

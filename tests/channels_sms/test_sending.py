@@ -290,6 +290,65 @@ def test_send_sms_test_goes_to_the_given_number_marked_test(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("verified", "to"),
+    [
+        ("+6598765432", "+6591234567"),  # another Singapore mobile: not the officer's own
+        ("+447700900123", "+447700900123"),  # verified, but not a Singapore mobile
+        ("", "+6598765432"),  # a credential added before numbers were kept
+    ],
+)
+def test_send_sms_test_goes_only_to_the_officers_own_singapore_mobile(
+    verified: str, to: str, officer: User, twilio: Any, tmp_path: Path
+) -> None:
+    credential = make_credential(officer, verified_number=verified)
+    campaign = make_sms_campaign(officer, phones(1), tmp_path=tmp_path)
+
+    with pytest.raises(services.CampaignError) as caught:
+        send_sms_test(campaign=campaign, credential=credential, to=to)
+
+    assert str(caught.value).startswith("Test SMS go only to your own Singapore mobile")
+    assert twilio.messages("sms") == []
+
+
+@pytest.mark.django_db
+def test_send_sms_test_may_use_a_number_verified_with_another_of_the_officers_credentials(
+    officer: User, twilio: Any, tmp_path: Path
+) -> None:
+    make_credential(officer, label="Old", verified_number="+6581234567")
+    credential = make_credential(officer, label="New")
+    campaign = make_sms_campaign(officer, phones(1), tmp_path=tmp_path)
+
+    send_sms_test(campaign=campaign, credential=credential, to="+6581234567")
+
+    assert [m["to"] for m in twilio.messages("sms")] == ["+6581234567"]
+
+
+@pytest.mark.django_db
+def test_send_sms_test_is_limited_to_ten_an_hour_per_officer(
+    officer: User, other_officer: User, twilio: Any, tmp_path: Path
+) -> None:
+    credential = make_credential(officer)
+    campaign = make_sms_campaign(officer, phones(1), tmp_path=tmp_path)
+    for _ in range(10):
+        send_sms_test(campaign=campaign, credential=credential, to="+6598765432")
+
+    with pytest.raises(services.CampaignError) as caught:
+        send_sms_test(campaign=campaign, credential=credential, to="+6598765432")
+    theirs = make_credential(other_officer, label="Theirs")
+    send_sms_test(
+        campaign=make_sms_campaign(other_officer, phones(1), tmp_path=tmp_path),
+        credential=theirs,
+        to="+6598765432",
+    )
+
+    assert str(caught.value) == (
+        "You have sent 10 test SMS in the last hour, the most allowed. Try again in 60 minutes."
+    )
+    assert len(twilio.messages("sms")) == 11  # ten of the officer's, one of the other's
+
+
+@pytest.mark.django_db
 def test_send_sms_test_refused_by_twilio_says_why(officer: User, twilio: Any, tmp_path: Path) -> None:
     twilio.configure(twilio_error_numbers={"+6598765432": 21610})
     campaign = make_sms_campaign(officer, phones(1), tmp_path=tmp_path)
