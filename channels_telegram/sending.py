@@ -20,7 +20,6 @@ campaign's own; and no chat gets two messages within a second, whichever campaig
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -41,10 +40,6 @@ NO_BOT = "NoBot"
 NOT_SUBSCRIBED = "NotSubscribed"
 CHAT_BUSY = "ChatBusy"
 BLOCKED = "bot was blocked by the user"
-# A second message to one chat waits for the first to be a second old, at most this long, rather
-# than going back to the queue; a batch never holds two messages to one chat (duplicates are
-# set aside at upload), so this is rare: the same resident in two campaigns at once.
-CHAT_WAIT_SECONDS = 1.5
 
 
 class TelegramCampaign(Protocol):
@@ -194,19 +189,18 @@ def _failed(bot: TelegramBot, error: BotApiError) -> Delivery:
 
 
 def _chat_gate(bot: TelegramBot, chat_id: int) -> ratelimit.Grant | None:
-    """One message a second to a chat, across every campaign and worker: None if still busy."""
-    bucket = (Bucket(f"telegram:{bot.pk}:chat:{chat_id}", 1),)
-    deadline = time.monotonic() + CHAT_WAIT_SECONDS
-    while True:
-        try:
-            grant = ratelimit.acquire(bucket, 1)
-        except RedisError:
-            return None  # without Redis the rule cannot be kept: back to the queue, unsent
-        if grant.count:
-            return grant
-        if time.monotonic() + grant.wait_seconds > deadline:
-            return None
-        time.sleep(grant.wait_seconds)
+    """One message a second to a chat, across every campaign and worker: None if still busy.
+
+    Busy means the same resident in two campaigns at once (a batch never holds a chat twice:
+    duplicates are set aside at upload). The message goes back to the queue rather than wait
+    here: the bot's grant this send runs under counts only for a second from when it was given,
+    so a send that waited longer could break the bot's ceiling.
+    """
+    try:
+        grant = ratelimit.acquire((Bucket(f"telegram:{bot.pk}:chat:{chat_id}", 1),), 1)
+    except RedisError:
+        return None  # without Redis the rule cannot be kept: back to the queue, unsent
+    return grant if grant.count else None
 
 
 def _hold_key(bot: TelegramBot) -> str:
