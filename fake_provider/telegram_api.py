@@ -144,6 +144,7 @@ def send_message(state: ProviderState, bot: FakeBot, args: dict[str, Any]) -> Re
     if outcome == "throttled":
         retry_after = state.config["telegram_retry_after"]
         return _error(429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after)
+    state.telegram.note_sent(bot, logged["chat_id"])
     chat = {"id": logged["chat_id"], "type": "private", "first_name": "Resident"}
     sender = {"id": bot.id, "is_bot": True, "first_name": bot.first_name, "username": bot.username}
     return _ok(

@@ -81,14 +81,14 @@ class TelegramWorld:
         return next(self._message_ids)
 
     def chat_is_busy(self, bot: FakeBot, chat_id: int) -> bool:
-        """True if this bot sent to this chat less than a second ago; else note the send now."""
-        now = time.monotonic()
+        """True if this bot sent to this chat less than a second ago."""
         with self._lock:
             last = self._last_to_chat.get((bot.id, chat_id))
-            if last is not None and now - last < 1.0:
-                return True
-            self._last_to_chat[(bot.id, chat_id)] = now
-            return False
+        return last is not None and time.monotonic() - last < 1.0
+
+    def note_sent(self, bot: FakeBot, chat_id: int) -> None:
+        with self._lock:
+            self._last_to_chat[(bot.id, chat_id)] = time.monotonic()
 
     def block_chat(self, chat_id: int) -> None:
         blocked = self._state.config["telegram_blocked_chats"]

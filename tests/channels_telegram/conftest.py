@@ -20,7 +20,7 @@ TOKEN = "7000000001:AAHclinicbot-0000000000000000000abcd"
 OTHER_TOKEN = "7000000002:AAHotherbot-00000000000000000000wxyz"
 BAD_TOKEN = "7000000003:AAHrevoked-000000000000000000000000"
 THIRD_TOKEN = "7000000004:AAHthird-000000000000000000000000000"
-BOTS = {
+BOTS: dict[str, dict[str, Any]] = {
     TOKEN: {"id": 7000000001, "username": "clinic_bot", "first_name": "Clinic reminders"},
     OTHER_TOKEN: {"id": 7000000002, "username": "other_bot", "first_name": "Other agency"},
     THIRD_TOKEN: {"id": 7000000004, "username": "third_bot", "first_name": "Third"},
@@ -71,7 +71,9 @@ def make_bot(
     return bot, secret
 
 
-def subscribe(bot: TelegramBot, phone: str, chat_id: int, *, fake: Any = None, status: str = "subscribed") -> Subscriber:
+def subscribe(
+    bot: TelegramBot, phone: str, chat_id: int, *, fake: Any = None, status: str = "subscribed"
+) -> Subscriber:
     """A subscriber row; with `fake`, the fake also knows the chat (as if the resident wrote first)."""
     if fake is not None:
         token = next(t for t, info in BOTS.items() if info["id"] == bot.telegram_id)
@@ -100,7 +102,9 @@ def make_campaign(
     return campaign
 
 
-def update(update_id: int, *, user_id: int = 501, text: str | None = None, contact: dict[str, Any] | None = None) -> dict[str, Any]:
+def update(
+    update_id: int, *, user_id: int = 501, text: str | None = None, contact: dict[str, Any] | None = None
+) -> dict[str, Any]:
     message: dict[str, Any] = {
         "message_id": update_id,
         "from": {"id": user_id, "is_bot": False, "first_name": "Tan"},

@@ -163,7 +163,9 @@ def test_qr_download_is_an_svg_file(officer_client: Client, officer: User) -> No
 
     assert response["Content-Type"] == "image/svg+xml"
     assert response["Content-Disposition"] == 'attachment; filename="clinic_bot-qr.svg"'
-    assert response.content.startswith(b'<?xml version="1.0" encoding="utf-8"?>\n<svg xmlns="http://www.w3.org/2000/svg"')
+    assert response.content.startswith(
+        b'<?xml version="1.0" encoding="utf-8"?>\n<svg xmlns="http://www.w3.org/2000/svg"'
+    )
 
 
 def test_subscribers_page_lists_numbers_and_statuses(officer_client: Client, officer: User) -> None:
@@ -279,7 +281,7 @@ def test_a_campaign_chooses_only_its_owners_bot(officer: User, other_officer: Us
     bot, _ = make_bot(officer)
     campaign = make_campaign(other_officer, None)
 
-    with pytest.raises(BotError, match="Choose one of your own Telegram bots."):
+    with pytest.raises(BotError, match=r"Choose one of your own Telegram bots\."):
         choose_bot(campaign=campaign, bot=bot)
 
 

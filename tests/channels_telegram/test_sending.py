@@ -25,7 +25,8 @@ SENDER = TelegramSender()
 def items_for(campaign: Any, rows: list[tuple[str, dict[str, str]]]) -> list[OutgoingTelegram]:
     layout = SENDER.prepare(campaign)
     return [
-        SENDER.build(layout, message_id=i + 1, recipient=phone, params=params) for i, (phone, params) in enumerate(rows)
+        SENDER.build(layout, message_id=i + 1, recipient=phone, params=params)
+        for i, (phone, params) in enumerate(rows)
     ]
 
 
@@ -64,13 +65,17 @@ def test_numbers_not_subscribed_or_stopped_are_not_sent(officer: User, telegram:
 
     assert results == [
         Delivery(error_code="NotSubscribed", error="Not subscribed to this bot", permanent=True),
-        Delivery(error_code="stopped", error="Unsubscribed from this bot", permanent=True, status="unsubscribed"),
+        Delivery(
+            error_code="stopped", error="Unsubscribed from this bot", permanent=True, status="unsubscribed"
+        ),
         Delivery(error_code="blocked", error="Blocked this bot", permanent=True, status="unsubscribed"),
     ]
     assert sent(telegram) == []
 
 
-def test_blocked_by_the_user_is_unsubscribed_and_suppressed_for_that_bot(officer: User, telegram: Any) -> None:
+def test_blocked_by_the_user_is_unsubscribed_and_suppressed_for_that_bot(
+    officer: User, telegram: Any
+) -> None:
     bot, _ = make_bot(officer)
     other, _ = make_bot(officer, token=OTHER_TOKEN)
     subscribe(bot, "+6591000001", 101, fake=telegram)
@@ -81,7 +86,10 @@ def test_blocked_by_the_user_is_unsubscribed_and_suppressed_for_that_bot(officer
     [result] = SENDER.send_batch(campaign, items_for(campaign, [("+6591000001", {})]))
 
     assert result == Delivery(
-        error_code="403", error="Forbidden: bot was blocked by the user", permanent=True, status="unsubscribed"
+        error_code="403",
+        error="Forbidden: bot was blocked by the user",
+        permanent=True,
+        status="unsubscribed",
     )
     assert Subscriber.objects.get(bot=bot).status == SubscriberStatus.BLOCKED
     assert Subscriber.objects.get(bot=other).status == SubscriberStatus.SUBSCRIBED
@@ -97,7 +105,9 @@ def test_chat_not_found_fails_permanently_with_the_reason(officer: User, telegra
     assert result == Delivery(error_code="400", error="Bad Request: chat not found", permanent=True)
 
 
-def test_too_many_requests_is_throttled_with_telegrams_wait_and_holds_the_bot(officer: User, telegram: Any) -> None:
+def test_too_many_requests_is_throttled_with_telegrams_wait_and_holds_the_bot(
+    officer: User, telegram: Any
+) -> None:
     bot, _ = make_bot(officer)
     subscribe(bot, "+6591000001", 101, fake=telegram)
     subscribe(bot, "+6591000002", 102, fake=telegram)
@@ -136,7 +146,9 @@ def test_network_errors_are_transient_and_never_show_the_token(officer: User, se
 
     [result] = SENDER.send_batch(campaign, items_for(campaign, [("+6591000001", {})]))
 
-    assert result == Delivery(error_code="ConnectionError", error="Telegram could not be reached (ConnectionError).")
+    assert result == Delivery(
+        error_code="ConnectionError", error="Telegram could not be reached (ConnectionError)."
+    )
 
 
 def test_a_revoked_token_fails_permanently_with_a_clear_reason(officer: User, telegram: Any) -> None:
@@ -151,7 +163,9 @@ def test_a_revoked_token_fails_permanently_with_a_clear_reason(officer: User, te
     assert result.error == "Telegram no longer accepts this bot's token (was it revoked in @BotFather?)"
 
 
-def test_campaign_without_its_owners_bot_sends_nothing(officer: User, other_officer: User, telegram: Any) -> None:
+def test_campaign_without_its_owners_bot_sends_nothing(
+    officer: User, other_officer: User, telegram: Any
+) -> None:
     bot, _ = make_bot(other_officer)
     subscribe(bot, "+6591000001", 101, fake=telegram)
     campaign = make_campaign(officer, bot, body="Hello")  # someone else's bot, set behind the forms' back
@@ -225,7 +239,9 @@ def test_two_campaigns_on_one_bot_stay_under_its_ceiling_and_one_message_a_secon
     phones = [f"+65910000{i:02d}" for i in range(20)]
     for i, phone in enumerate(phones):
         subscribe(bot, phone, 200 + i, fake=telegram)
-    campaigns = [make_campaign(officer, bot, body=f"Campaign {n}: {{{{name}}}}", send_rate=10) for n in (1, 2)]
+    campaigns = [
+        make_campaign(officer, bot, body=f"Campaign {n}: {{{{name}}}}", send_rate=10) for n in (1, 2)
+    ]
     results: dict[int, list[Delivery]] = {c.pk: [] for c in campaigns}
     threads = [
         threading.Thread(
@@ -249,4 +265,7 @@ def test_two_campaigns_on_one_bot_stay_under_its_ceiling_and_one_message_a_secon
     assert all(len(stamps) == 2 for stamps in per_chat.values())
     gaps = [abs(a - b) for a, b in per_chat.values()]
     assert min(gaps) >= 0.95, f"two messages to one chat {min(gaps):.3f} s apart"
-    assert {m["text"] for m in log if m["chat_id"] == 200} == {"Campaign 1: +6591000000", "Campaign 2: +6591000000"}
+    assert {m["text"] for m in log if m["chat_id"] == 200} == {
+        "Campaign 1: +6591000000",
+        "Campaign 2: +6591000000",
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -64,7 +65,9 @@ def test_someone_elses_contact_is_refused_and_changes_nothing(client: Client, of
 def test_contact_without_user_id_is_refused(client: Client, officer: User) -> None:
     bot, secret = make_bot(officer)
 
-    post_update(client, bot, update(1, contact={"phone_number": "6591234567", "first_name": "X"}), secret=secret)
+    post_update(
+        client, bot, update(1, contact={"phone_number": "6591234567", "first_name": "X"}), secret=secret
+    )
 
     assert rows() == []
 
@@ -177,7 +180,9 @@ def test_same_number_for_two_bots_is_two_subscriptions(client: Client, officer: 
     [None, "", "wrong-secret", "x" * 300],
     ids=["no header", "empty", "wrong", "long"],
 )
-def test_forged_update_is_refused_and_changes_nothing(client: Client, officer: User, secret: str | None) -> None:
+def test_forged_update_is_refused_and_changes_nothing(
+    client: Client, officer: User, secret: str | None
+) -> None:
     bot, _ = make_bot(officer)
 
     response = post_update(client, bot, update(1, contact=OWN), secret=secret)
@@ -278,7 +283,7 @@ def test_old_update_ids_are_forgotten_after_a_week(client: Client, officer: User
     from channels_telegram.tasks import forget_old_updates
 
     bot, secret = make_bot(officer)
-    with time_machine.travel(timezone.now() - timezone.timedelta(days=8)):
+    with time_machine.travel(timezone.now() - timedelta(days=8)):
         post_update(client, bot, update(1, text="/help"), secret=secret)
     post_update(client, bot, update(2, text="/help"), secret=secret)
 
