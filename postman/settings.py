@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "campaigns",
     "channels_email",
     "channels_sms",
+    "channels_telegram",
     "fake_provider",
     "ninja",
     "api",
@@ -248,6 +249,21 @@ if not SMS_CREDENTIAL_KEYS:
     _derived = hashlib.sha256(f"postman.sms-credential-key:{SECRET_KEY}".encode()).digest()
     SMS_CREDENTIAL_KEYS = [base64.urlsafe_b64encode(_derived).decode()]
 
+# --- Telegram ----------------------------------------------------------------------------
+# Officers send through their own bots (Settings → Telegram). Another Bot API address, e.g. the
+# fake provider http://127.0.0.1:8025; empty means Telegram itself.
+TELEGRAM_API_BASE_URL = env("TELEGRAM_API_BASE_URL", "https://api.telegram.org").rstrip("/")
+# Telegram's own limit for one bot's broadcasts; officers may pick a lower rate per bot.
+TELEGRAM_MAX_RATE = 30
+# Fernet keys for bots' tokens, comma-separated: the first encrypts, every one decrypts. Kept
+# apart from SMS_CREDENTIAL_KEYS so a leaked or rotated key touches one channel's secrets only.
+TELEGRAM_CREDENTIAL_KEYS = env_list("TELEGRAM_CREDENTIAL_KEYS", "")
+if not TELEGRAM_CREDENTIAL_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured("TELEGRAM_CREDENTIAL_KEYS must be set when DEBUG is off.")
+    _derived = hashlib.sha256(f"postman.telegram-credential-key:{SECRET_KEY}".encode()).digest()
+    TELEGRAM_CREDENTIAL_KEYS = [base64.urlsafe_b64encode(_derived).decode()]
+
 # --- Celery ------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
@@ -291,6 +307,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "api.purge_idempotency_records": {"task": "api.purge_idempotency_records", "schedule": 3600.0},
     # Every minute: resend API messages still accepted 5 minutes on (their task was lost).
     "api.requeue_stalled_messages": {"task": "api.requeue_stalled_messages", "schedule": 60.0},
+    # Hourly: forget Telegram update ids older than a week (Telegram redelivers for a day at most).
+    "channels_telegram.forget_old_updates": {
+        "task": "channels_telegram.forget_old_updates",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Programmatic API (/api/v1, compatible with Postman's v1 API) ------------------------

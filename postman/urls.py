@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("api.urls")),
     path("", include("channels_email.urls")),
     path("", include("channels_sms.urls")),
+    path("", include("channels_telegram.urls")),
     path("", include("campaigns.urls")),
     re_path(r"^media/(?P<path>agency-logos/.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
 ]
