@@ -119,12 +119,19 @@ def resolve(target: Target) -> list[IPAddress]:
     for address in addresses:
         reason = refusal(address)
         if reason:
-            raise UnsafeUrl(
-                f"{target.host} resolves to {address}, {reason}: Postman calls only public addresses."
-            )
+            where = f"{address} is" if _is_literal(target.host) else f"{target.host} resolves to {address},"
+            raise UnsafeUrl(f"{where} {reason}: Postman calls only public addresses.")
     if target.scheme == "http" and not all(address.is_loopback for address in addresses):
         raise UnsafeUrl("The URL must start with https://.")
     return addresses
+
+
+def _is_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def check_url(url: str) -> Target:

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from postman.celery import app
+from tests.workers import Worker, purge_queues, worker_environment
 from webhooks import delivery as sending
 from webhooks.models import WebhookDelivery
 
@@ -53,6 +55,18 @@ def loopback(settings: Any) -> Iterator[None]:
     """Callback URLs on 127.0.0.1, as in local development: the receiver runs here."""
     settings.WEBHOOKS_ALLOW_LOOPBACK = True
     yield
+
+
+@pytest.fixture
+def webhook_worker(ses_provider: Any, tmp_path: Path) -> Iterator[Worker]:
+    """A real worker on the transactional and webhooks queues, allowed to call loopback."""
+    purge_queues()
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_purge("webhooks")  # type: ignore[attr-defined]
+    environment = worker_environment(ses_provider.url, WEBHOOKS_ALLOW_LOOPBACK="1")
+    worker = Worker(environment, tmp_path / "worker.log", queues="transactional,webhooks")
+    yield worker
+    worker.stop()
 
 
 def attempt(delivery: WebhookDelivery) -> WebhookDelivery:

@@ -62,7 +62,7 @@ def test_register_shows_the_secret_once_and_stores_it_encrypted(officer_client: 
     [
         (
             "https://169.254.169.254/latest/meta-data/",
-            "169.254.169.254 resolves to 169.254.169.254, a link-local",
+            "169.254.169.254 is a link-local address: Postman calls only public addresses.",
         ),
         (
             "https://internal.agency.example/",
@@ -99,11 +99,13 @@ def test_endpoint_page_lists_deliveries_with_their_last_answer(
 
     page = officer_client.get(f"{PAGE}{endpoint.pk}/")
 
-    rows = re.findall(r'<tr data-testid="delivery-row">(.*?)</tr>', page.content.decode(), re.DOTALL)
+    rows = re.findall(r'data-testid="delivery-row">(.*?)</li>', page.content.decode(), re.DOTALL)
     texts = [re.sub(r"\s+", " ", html.unescape(strip_tags(row))).strip() for row in rows]
     assert len(texts) == 2
-    assert "Delivered 1 HTTP 200 ok" in texts[0]
-    assert "Retrying 1 HTTP 503 Service Unavailable: maintenance Next try" in texts[1]
+    assert texts[0].startswith("message.status_changed Delivered Details")
+    assert texts[0].endswith(" · 1 attempt HTTP 200 ok")
+    assert texts[1].startswith("message.status_changed Retrying Details")
+    assert re.search(r" · 1 attempt · next try [\d:]+ HTTP 503 Service Unavailable: maintenance$", texts[1])
 
 
 def test_delivery_page_shows_attempts_and_replays(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,11 +10,10 @@ from django.utils import timezone
 
 from api.models import ApiSettings
 from api.services.keys import create_api_key
-from postman.celery import app
 from tests.api.conftest import EMAIL, ApiClient, send_json
 from tests.webhooks.conftest import readme_example
 from tests.webhooks.receiver import Receiver, Reply
-from tests.workers import Worker, purge_queues, worker_environment
+from tests.workers import Worker
 from webhooks import tasks
 from webhooks.models import WebhookDelivery
 from webhooks.services import register_endpoint
@@ -31,17 +28,6 @@ def wait_for(condition: Any, timeout: float = 30.0) -> Any:
             return result
         time.sleep(0.1)
     raise AssertionError("timed out")
-
-
-@pytest.fixture
-def webhook_worker(ses_provider: Any, tmp_path: Path) -> Iterator[Worker]:
-    purge_queues()
-    with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge("webhooks")  # type: ignore[attr-defined]
-    environment = worker_environment(ses_provider.url, WEBHOOKS_ALLOW_LOOPBACK="1")
-    worker = Worker(environment, tmp_path / "worker.log", queues="transactional,webhooks")
-    yield worker
-    worker.stop()
 
 
 def test_api_email_status_reaches_the_receiver_signed_and_a_retry_goes_through_the_sweep(
