@@ -11,6 +11,7 @@ makes any duplicate task a no-op.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from webhooks.addresses import UnresolvableHost, UnsafeUrl, parse_url, resolve
 from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
 from webhooks.services import LEASE
 from webhooks.signature import sign
+
+logger = logging.getLogger(__name__)
 
 FIRST_RETRY_SECONDS = 30
 MAX_RETRY_SECONDS = 3600
@@ -77,10 +80,16 @@ def attempt_delivery(*, delivery_id: int, claim: int) -> None:
     delivery = WebhookDelivery.objects.select_related("endpoint", "event").filter(pk=delivery_id).first()
     if delivery is None:
         return
-    if delivery.endpoint.active:
-        outcome = _send(delivery)
-    else:
+    if not delivery.endpoint.active:
         outcome = Outcome(error="Not sent: the endpoint was turned off.")
+    else:
+        try:
+            outcome = _send(delivery)
+        except Exception:
+            # Our fault (a secret that no key decrypts, a bug): still recorded, so the delivery
+            # is retried on schedule and given up after 24 hours instead of looping unseen.
+            logger.exception("Webhook delivery %s could not be attempted", delivery_id)
+            outcome = Outcome(retry=True, error="Postman could not make this attempt; it will try again.")
     _record(delivery_id, claim, started, int((time.monotonic() - clock) * 1000), outcome)
 
 

@@ -6,6 +6,7 @@ import base64
 import io
 import itertools
 import json
+import logging
 import socket
 import subprocess
 from datetime import datetime, timedelta
@@ -366,3 +367,27 @@ def test_at_most_five_endpoints(officer: Any) -> None:
 
     with pytest.raises(WebhookError, match="at most 5 endpoints"):
         register_endpoint(owner=officer, url="http://127.0.0.1:6/", campaign_milestones=False)
+
+
+def test_an_attempt_that_fails_on_our_side_is_recorded_and_retried(officer: Any, settings: Any) -> None:
+    with Receiver() as receiver:
+        endpoint_for(officer, receiver)
+        delivery = emitted(officer)
+        settings.WEBHOOKS_SECRET_KEYS = [Fernet.generate_key().decode()]  # the secret's key is gone
+        delivery = attempt(delivery)
+
+    assert receiver.requests == []
+    assert (delivery.status, delivery.attempts) == ("pending", 1)
+    assert delivery.last_error == "Postman could not make this attempt; it will try again."
+
+
+def test_the_secret_is_never_logged(officer: Any, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    with Receiver(Reply(500), Reply(200)) as receiver:
+        _, secret = endpoint_for(officer, receiver)
+        delivery = attempt(emitted(officer))
+        with time_machine.travel(due(delivery) + timedelta(seconds=1)):
+            run_due()
+
+    assert len(receiver.requests) == 2
+    assert secret not in caplog.text and secret[6:] not in caplog.text
