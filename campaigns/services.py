@@ -36,6 +36,7 @@ from campaigns.templating import (
     markdown_to_html,
     sanitize_email_html,
 )
+from webhooks.services import emit_campaign_milestone
 
 
 class CampaignError(Exception):
@@ -250,6 +251,7 @@ def begin_sending(campaign: Campaign, *, by: User | None, detail: str) -> None:
     campaign.started_at = timezone.now()
     campaign.save()
     record_action(campaign, CampaignActionKind.STARTED, by=by, detail=detail)
+    emit_campaign_milestone(campaign=campaign, milestone="started")
     send_after_commit(campaign.pk)
 
 

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "fake_provider",
     "ninja",
     "api",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -289,6 +290,11 @@ CELERY_TASK_ROUTES = {
     # campaign holding every campaign slot never delays them.
     "api.send_transactional_email": {"queue": "transactional"},
     "api.send_transactional_sms": {"queue": "transactional"},
+    # Calls to agencies' own servers wait on them (up to 10 s each): a queue and worker of
+    # their own, so a slow receiver never delays a message.
+    "webhooks.attempt_delivery": {"queue": "webhooks"},
+    "webhooks.send_due_deliveries": {"queue": "webhooks"},
+    "webhooks.purge_old_events": {"queue": "webhooks"},
 }
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Every minute: requeue messages whose worker died mid-batch (lease expired) and restart
@@ -312,6 +318,19 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "channels_telegram.forget_old_updates",
         "schedule": 3600.0,
     },
+    # Every 10 s: queue webhook deliveries whose retry is due (or whose task was lost). Retries
+    # are rows in PostgreSQL, not Celery ETA tasks: see webhooks/delivery.py for why.
+    "webhooks.send_due_deliveries": {
+        "task": "webhooks.send_due_deliveries",
+        "schedule": 10.0,
+        "options": {"expires": 9},
+    },
+    # Daily at 03:30 Singapore time: forget webhook events and their delivery records after
+    # WEBHOOKS_RETENTION_DAYS.
+    "webhooks.purge_old_events": {
+        "task": "webhooks.purge_old_events",
+        "schedule": crontab(hour=19, minute=30),
+    },
 }
 
 # --- Programmatic API (/api/v1, compatible with Postman's v1 API) ------------------------
@@ -327,6 +346,23 @@ API_DEFAULT_RATE_PER_SECOND = int(env("API_DEFAULT_RATE_PER_SECOND", "10"))
 API_EMAIL_MAX_SEND_RATE = int(env("API_EMAIL_MAX_SEND_RATE", "50"))
 # SES configuration set for messages sent with disable_tracking (none: the default set).
 SES_NO_TRACKING_CONFIGURATION_SET = env("SES_NO_TRACKING_CONFIGURATION_SET", "")
+
+# --- Delivery webhooks (calls to agencies' own systems) ---------------------------------
+# Fernet keys for endpoints' signing secrets, comma-separated: the first encrypts, every one
+# decrypts; add a new key first, run `manage.py rotate_webhook_secrets`, then drop the old one.
+WEBHOOKS_SECRET_KEYS = env_list("WEBHOOKS_SECRET_KEYS", "")
+if not WEBHOOKS_SECRET_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured("WEBHOOKS_SECRET_KEYS must be set when DEBUG is off.")
+    _derived = hashlib.sha256(f"postman.webhook-secret-key:{SECRET_KEY}".encode()).digest()
+    WEBHOOKS_SECRET_KEYS = [base64.urlsafe_b64encode(_derived).decode()]
+# Lets callback URLs point at this machine (http://127.0.0.1:…) for local development and
+# tests. Never in production: a callback to loopback reaches our own services.
+WEBHOOKS_ALLOW_LOOPBACK = env_bool("WEBHOOKS_ALLOW_LOOPBACK", False)
+if WEBHOOKS_ALLOW_LOOPBACK and not DEBUG:
+    raise ImproperlyConfigured("WEBHOOKS_ALLOW_LOOPBACK must not be set when DEBUG is off.")
+# Events and their delivery records (attempts, answers) are kept this many days.
+WEBHOOKS_RETENTION_DAYS = int(env("WEBHOOKS_RETENTION_DAYS", "30"))
 
 # --- Logging -----------------------------------------------------------------------------
 LOGGING = {

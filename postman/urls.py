@@ -22,6 +22,7 @@ urlpatterns = [
     path("accounts/", include("allauth.account.urls")),
     path("api/", rest_api.urls),
     path("", include("api.urls")),
+    path("", include("webhooks.urls")),
     path("", include("channels_email.urls")),
     path("", include("channels_sms.urls")),
     path("", include("channels_telegram.urls")),

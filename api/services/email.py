@@ -32,6 +32,7 @@ from campaigns.templating import html_to_text, sanitize_email_html
 from channels_email.addresses import InvalidRecipient, normalise_email
 from channels_email.transport import EmailAttachment, OutgoingEmail, SendResult, get_transport
 from common import ratelimit
+from webhooks.services import emit_message_status
 
 logger = logging.getLogger(__name__)
 
@@ -286,6 +287,7 @@ def _record(email: TransactionalEmail, result: SendResult) -> DeliveryOutcome:
         email.status = TransactionalStatus.FAILED
         logger.warning("Transactional email %s failed: %s %s", email.pk, result.error_code, result.error)
     email.save()
+    emit_message_status(channel="email", message=email)
     _discard_attachments(email)
     return DeliveryOutcome(True)
 
