@@ -31,6 +31,7 @@ from campaigns.services import (
     send_after_commit,
     skip_suppressed,
 )
+from webhooks.services import emit_campaign_milestone
 
 # Halt when hard bounces exceed both: more than 10, and more than 10% of messages with an outcome.
 HALT_MIN_BOUNCES = 10
@@ -109,6 +110,7 @@ def pause_campaign(*, campaign: Campaign, by: User) -> Campaign:
     campaign.status = CampaignStatus.PAUSED
     campaign.save(update_fields=["status", "updated_at"])
     record_action(campaign, CampaignActionKind.PAUSED, by=by)
+    emit_campaign_milestone(campaign=campaign, milestone="paused")
     return campaign
 
 
@@ -126,6 +128,7 @@ def resume_campaign(*, campaign: Campaign, by: User) -> Campaign:
     campaign.status = CampaignStatus.SENDING
     campaign.save()
     record_action(campaign, CampaignActionKind.RESUMED, by=by, detail=detail)
+    emit_campaign_milestone(campaign=campaign, milestone="resumed")
     send_after_commit(campaign.pk)
     return campaign
 
@@ -203,5 +206,6 @@ def halt_if_bouncing(*, campaign_id: int) -> bool:
     )
     campaign.save(update_fields=["status", "halted_reason", "updated_at"])
     record_action(campaign, CampaignActionKind.HALTED, by=None, detail=campaign.halted_reason)
+    emit_campaign_milestone(campaign=campaign, milestone="halted")
     notices.campaign_halted(campaign.pk)
     return True

@@ -30,6 +30,7 @@ from campaigns.models import Campaign, CampaignStats, CampaignStatus, MessageSta
 from campaigns.progress import record_sent
 from common import ratelimit
 from common.redis import redis_key, shared_redis
+from webhooks.services import emit_campaign_milestone
 
 BATCH_SIZE = 200
 MAX_ATTEMPTS = 5
@@ -258,6 +259,7 @@ def finish_if_done(campaign_id: int) -> bool:
         )
         if finished:
             notices.campaign_finished(campaign_id)
+            emit_campaign_milestone(campaign=Campaign.objects.get(pk=campaign_id), milestone="finished")
     return True
 
 

@@ -38,6 +38,7 @@ from campaigns.templating import (
     sanitize_email_html,
 )
 from common.controls import first_control
+from webhooks.services import emit_campaign_milestone
 
 
 class CampaignError(Exception):
@@ -267,6 +268,7 @@ def begin_sending(campaign: Campaign, *, by: User | None, detail: str) -> None:
     campaign.started_at = timezone.now()
     campaign.save()
     record_action(campaign, CampaignActionKind.STARTED, by=by, detail=detail)
+    emit_campaign_milestone(campaign=campaign, milestone="started")
     send_after_commit(campaign.pk)
 
 

@@ -1,4 +1,4 @@
-"""A loopback stand-in for Amazon SES v2 and the Twilio Messages API.
+"""A loopback stand-in for Amazon SES v2, the Twilio Messages API and the Telegram Bot API.
 
 Development and tests send real boto3/twilio calls here instead of to AWS or
 Twilio. The server is stdlib-only (no Django import at module level), so it runs
@@ -27,6 +27,12 @@ and would mangle ``127.0.0.1``. The auth token ``bad-token`` gets 401 / 20003::
     client = twilio.rest.Client("AC" + "0" * 32, "token")
     client.api.base_url = "http://127.0.0.1:8025"
     client.messages.create(to="+6591234567", from_="+6560000000", body="Hi")
+
+Telegram: set ``TELEGRAM_API_BASE_URL=http://127.0.0.1:8025``; calls go to
+``/bot<token>/<method>``. The ``telegram_bots`` config lists valid tokens (when empty, any
+well-formed token is a bot). Play residents with ``fake.telegram.resident("name_bot",
+user_id=1, phone="+6591234567").start()`` (then ``share_contact()``, ``stop()``...) or
+``POST /_fake/telegram/residents``; see ``telegram_world.py``.
 
 Control API (JSON): ``GET|DELETE /_fake/messages`` (``?since=N&channel=sms``),
 ``GET /_fake/stats``, ``GET|POST|DELETE /_fake/config``. See ``server.py``.

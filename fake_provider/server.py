@@ -5,6 +5,9 @@ Routes (JSON in and out unless noted):
 - ``POST /v2/email/outbound-emails`` and ``GET /v2/email/account``: SES v2 (``ses.py``)
 - ``POST /2010-04-01/Accounts/{sid}/Messages.json`` (form) and
   ``GET /2010-04-01/Accounts/{sid}.json``: Twilio (``twilio_api.py``)
+- ``POST|GET /bot<token>/<method>``: the Telegram Bot API (``telegram_api.py``)
+- ``POST /_fake/telegram/residents``, ``GET /_fake/telegram/bots``: play residents, see bots
+  (``telegram_world.py``)
 - ``GET /_fake/messages?since=N``: logged messages from index N on (a JSON list)
 - ``DELETE /_fake/messages``: forget messages and counters
 - ``GET /_fake/stats``: accepted/throttled/errored/rejected per channel, callbacks
@@ -32,6 +35,8 @@ from typing import Any
 
 from fake_provider.ses import ses_get_account, ses_send_email
 from fake_provider.state import DEFAULT_CONFIG, Call, ProviderState, Reply
+from fake_provider.telegram_api import telegram_bots, telegram_call, telegram_resident
+from fake_provider.telegram_world import TelegramWorld
 from fake_provider.twilio_api import twilio_create_message, twilio_fetch_account
 
 Route = Callable[[ProviderState, Call], Reply]
@@ -71,6 +76,10 @@ ROUTES: list[tuple[str, re.Pattern[str], Route]] = [
     ("GET", re.compile(r"/v2/email/account"), ses_get_account),
     ("POST", re.compile(r"/2010-04-01/Accounts/(\w+)/Messages\.json"), twilio_create_message),
     ("GET", re.compile(r"/2010-04-01/Accounts/(\w+)\.json"), twilio_fetch_account),
+    ("POST", re.compile(r"/bot([^/]+)/(\w+)"), telegram_call),
+    ("GET", re.compile(r"/bot([^/]+)/(\w+)"), telegram_call),
+    ("POST", re.compile(r"/_fake/telegram/residents"), telegram_resident),
+    ("GET", re.compile(r"/_fake/telegram/bots"), telegram_bots),
     ("GET", re.compile(r"/_fake/messages"), list_messages),
     ("DELETE", re.compile(r"/_fake/messages"), reset_messages),
     ("GET", re.compile(r"/_fake/stats"), show_stats),
@@ -232,6 +241,11 @@ class FakeProvider:
     def configure(self, **config: Any) -> dict[str, Any]:
         return self.state.configure(config)
 
+    @property
+    def telegram(self) -> TelegramWorld:
+        """Bots, webhooks and chats; ``.resident(...)`` plays a resident talking to a bot."""
+        return self.state.telegram
+
     def __enter__(self) -> FakeProvider:
         return self.start()
 
@@ -248,7 +262,7 @@ def serve(host: str = "127.0.0.1", port: int = 8025, log_path: str | Path | None
     """Run in the foreground until interrupted (``python -m fake_provider``, manage.py)."""
     state = ProviderState(log_path)
     with FakeProviderServer((host, port), state) as server:
-        print(f"Fake SES/Twilio provider on http://{host}:{port}", flush=True)
+        print(f"Fake SES/Twilio/Telegram provider on http://{host}:{port}", flush=True)
         try:
             server.serve_forever()
         except KeyboardInterrupt:

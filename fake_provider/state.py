@@ -21,6 +21,8 @@ from email.message import Message
 from pathlib import Path
 from typing import IO, Any
 
+from fake_provider.telegram_world import TelegramWorld
+
 DEFAULT_CONFIG: dict[str, Any] = {
     "latency_ms": 0.0,  # added to every provider call
     "throttle_rate": 0.0,  # fraction of calls answered "too many requests"
@@ -31,6 +33,11 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "twilio_callbacks": True,
     "callback_delay_ms": 50.0,
     "twilio_auth_tokens": {},  # account SID -> token used to sign callbacks
+    # Bot token -> {"id", "username", "first_name"}; empty: every well-formed token is a bot.
+    "telegram_bots": {},
+    "telegram_blocked_chats": [],  # chat ids whose user blocked the bot: sendMessage gets 403
+    "telegram_retry_after": 3,  # seconds in a throttled call's parameters.retry_after
+    "telegram_chat_limit": True,  # a second message to one chat within 1 s gets 429, like Telegram
     "seed": None,
 }
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -124,6 +131,7 @@ class ProviderState:
         self._window = (0.0, 0)  # (start, accepted) of the max_rate_per_second window
         self._dispatcher: CallbackDispatcher | None = None
         self._log: IO[str] | None = None
+        self.telegram = TelegramWorld(self)
         if log_path:
             Path(log_path).parent.mkdir(parents=True, exist_ok=True)
             self._log = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
@@ -150,12 +158,20 @@ class ProviderState:
             outcome = self._draw_outcome(config)
             self._stats[message["channel"]][outcome or "accepted"] += 1
             if outcome is None:
-                message["at"] = time.time()
-                self._messages.append(message)
-                if self._log is not None:
-                    self._log.write(json.dumps(message) + "\n")
-                    self._log.flush()
+                self._append(message)
         return outcome
+
+    def record(self, message: dict[str, Any]) -> None:
+        """Log ``message`` as sent, with no throttling or errors drawn (a webhook's reply)."""
+        with self._lock:
+            self._append(message)
+
+    def _append(self, message: dict[str, Any]) -> None:
+        message["at"] = time.time()
+        self._messages.append(message)
+        if self._log is not None:
+            self._log.write(json.dumps(message) + "\n")
+            self._log.flush()
 
     def _draw_outcome(self, config: dict[str, Any]) -> str | None:
         if config["error_rate"] and self._rng.random() < config["error_rate"]:
@@ -225,14 +241,30 @@ def merged_config(current: dict[str, Any], updates: dict[str, Any]) -> dict[str,
             config[key] = {str(number): int(code) for number, code in dict(config[key]).items()}
         config["twilio_auth_tokens"] = {str(k): str(v) for k, v in dict(config["twilio_auth_tokens"]).items()}
         config["twilio_callbacks"] = bool(config["twilio_callbacks"])
+        config["telegram_bots"] = {
+            str(token): _bot_info(info) for token, info in dict(config["telegram_bots"]).items()
+        }
+        config["telegram_blocked_chats"] = [int(chat) for chat in config["telegram_blocked_chats"]]
+        config["telegram_retry_after"] = int(config["telegram_retry_after"])
+        config["telegram_chat_limit"] = bool(config["telegram_chat_limit"])
         if not isinstance(config["seed"], int | str | None):
             raise ValueError("seed must be an integer, a string or null")
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"bad config: {exc}") from exc
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ValueError(f"bad config: {exc!s}") from exc
     return config
+
+
+def _bot_info(info: Any) -> dict[str, Any]:
+    info = dict(info)
+    return {"id": int(info["id"]), "username": str(info["username"]), "first_name": str(info["first_name"])}
 
 
 def _empty_stats() -> dict[str, dict[str, int]]:
     per_channel = dict.fromkeys(("accepted", "throttled", "errored", "rejected"), 0)
     callbacks = dict.fromkeys(("sent", "failed", "refused"), 0)
-    return {"email": dict(per_channel), "sms": dict(per_channel), "callbacks": callbacks}
+    return {
+        "email": dict(per_channel),
+        "sms": dict(per_channel),
+        "telegram": dict(per_channel),
+        "callbacks": callbacks,
+    }

@@ -68,9 +68,11 @@ INSTALLED_APPS = [
     "campaigns",
     "channels_email",
     "channels_sms",
+    "channels_telegram",
     "fake_provider",
     "ninja",
     "api",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -258,6 +260,21 @@ if not SMS_CREDENTIAL_KEYS:
     _derived = hashlib.sha256(f"postman.sms-credential-key:{SECRET_KEY}".encode()).digest()
     SMS_CREDENTIAL_KEYS = [base64.urlsafe_b64encode(_derived).decode()]
 
+# --- Telegram ----------------------------------------------------------------------------
+# Officers send through their own bots (Settings → Telegram). Another Bot API address, e.g. the
+# fake provider http://127.0.0.1:8025; empty means Telegram itself.
+TELEGRAM_API_BASE_URL = env("TELEGRAM_API_BASE_URL", "https://api.telegram.org").rstrip("/")
+# Telegram's own limit for one bot's broadcasts; officers may pick a lower rate per bot.
+TELEGRAM_MAX_RATE = 30
+# Fernet keys for bots' tokens, comma-separated: the first encrypts, every one decrypts. Kept
+# apart from SMS_CREDENTIAL_KEYS so a leaked or rotated key touches one channel's secrets only.
+TELEGRAM_CREDENTIAL_KEYS = env_list("TELEGRAM_CREDENTIAL_KEYS", "")
+if not TELEGRAM_CREDENTIAL_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured("TELEGRAM_CREDENTIAL_KEYS must be set when DEBUG is off.")
+    _derived = hashlib.sha256(f"postman.telegram-credential-key:{SECRET_KEY}".encode()).digest()
+    TELEGRAM_CREDENTIAL_KEYS = [base64.urlsafe_b64encode(_derived).decode()]
+
 # --- Celery ------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
@@ -283,6 +300,11 @@ CELERY_TASK_ROUTES = {
     # campaign holding every campaign slot never delays them.
     "api.send_transactional_email": {"queue": "transactional"},
     "api.send_transactional_sms": {"queue": "transactional"},
+    # Calls to agencies' own servers wait on them (up to 10 s each): a queue and worker of
+    # their own, so a slow receiver never delays a message.
+    "webhooks.attempt_delivery": {"queue": "webhooks"},
+    "webhooks.send_due_deliveries": {"queue": "webhooks"},
+    "webhooks.purge_old_events": {"queue": "webhooks"},
 }
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Every minute: requeue messages whose worker died mid-batch (lease expired) and restart
@@ -301,6 +323,24 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "api.purge_idempotency_records": {"task": "api.purge_idempotency_records", "schedule": 3600.0},
     # Every minute: resend API messages still accepted 5 minutes on (their task was lost).
     "api.requeue_stalled_messages": {"task": "api.requeue_stalled_messages", "schedule": 60.0},
+    # Hourly: forget Telegram update ids older than a week (Telegram redelivers for a day at most).
+    "channels_telegram.forget_old_updates": {
+        "task": "channels_telegram.forget_old_updates",
+        "schedule": 3600.0,
+    },
+    # Every 10 s: queue webhook deliveries whose retry is due (or whose task was lost). Retries
+    # are rows in PostgreSQL, not Celery ETA tasks: see webhooks/delivery.py for why.
+    "webhooks.send_due_deliveries": {
+        "task": "webhooks.send_due_deliveries",
+        "schedule": 10.0,
+        "options": {"expires": 9},
+    },
+    # Daily at 03:30 Singapore time: forget webhook events and their delivery records after
+    # WEBHOOKS_RETENTION_DAYS.
+    "webhooks.purge_old_events": {
+        "task": "webhooks.purge_old_events",
+        "schedule": crontab(hour=19, minute=30),
+    },
 }
 
 # --- Programmatic API (/api/v1, compatible with Postman's v1 API) ------------------------
@@ -319,6 +359,23 @@ API_MAX_ACTIVE_KEYS = int(env("API_MAX_ACTIVE_KEYS", "10"))
 API_EMAIL_MAX_SEND_RATE = int(env("API_EMAIL_MAX_SEND_RATE", "50"))
 # SES configuration set for messages sent with disable_tracking (none: the default set).
 SES_NO_TRACKING_CONFIGURATION_SET = env("SES_NO_TRACKING_CONFIGURATION_SET", "")
+
+# --- Delivery webhooks (calls to agencies' own systems) ---------------------------------
+# Fernet keys for endpoints' signing secrets, comma-separated: the first encrypts, every one
+# decrypts; add a new key first, run `manage.py rotate_webhook_secrets`, then drop the old one.
+WEBHOOKS_SECRET_KEYS = env_list("WEBHOOKS_SECRET_KEYS", "")
+if not WEBHOOKS_SECRET_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured("WEBHOOKS_SECRET_KEYS must be set when DEBUG is off.")
+    _derived = hashlib.sha256(f"postman.webhook-secret-key:{SECRET_KEY}".encode()).digest()
+    WEBHOOKS_SECRET_KEYS = [base64.urlsafe_b64encode(_derived).decode()]
+# Lets callback URLs point at this machine (http://127.0.0.1:…) for local development and
+# tests. Never in production: a callback to loopback reaches our own services.
+WEBHOOKS_ALLOW_LOOPBACK = env_bool("WEBHOOKS_ALLOW_LOOPBACK", False)
+if WEBHOOKS_ALLOW_LOOPBACK and not DEBUG:
+    raise ImproperlyConfigured("WEBHOOKS_ALLOW_LOOPBACK must not be set when DEBUG is off.")
+# Events and their delivery records (attempts, answers) are kept this many days.
+WEBHOOKS_RETENTION_DAYS = int(env("WEBHOOKS_RETENTION_DAYS", "30"))
 
 # --- Logging -----------------------------------------------------------------------------
 LOGGING = {

@@ -22,8 +22,10 @@ urlpatterns = [
     path("accounts/", include("allauth.account.urls")),
     path("api/", rest_api.urls),
     path("", include("api.urls")),
+    path("", include("webhooks.urls")),
     path("", include("channels_email.urls")),
     path("", include("channels_sms.urls")),
+    path("", include("channels_telegram.urls")),
     path("", include("campaigns.urls")),
     re_path(r"^media/(?P<path>agency-logos/.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
 ]

@@ -34,6 +34,7 @@ from channels_email.addresses import InvalidRecipient, normalise_email
 from channels_email.transport import EmailAttachment, OutgoingEmail, SendResult, get_transport
 from common import ratelimit
 from common.controls import first_control
+from webhooks.services import emit_message_status
 
 logger = logging.getLogger(__name__)
 
@@ -290,6 +291,7 @@ def _record(email: TransactionalEmail, result: SendResult) -> DeliveryOutcome:
         email.status = TransactionalStatus.FAILED
         logger.warning("Transactional email %s failed: %s %s", email.pk, result.error_code, result.error)
     email.save()
+    emit_message_status(channel="email", message=email)
     _discard_attachments(email)
     return DeliveryOutcome(True)
 

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from api.models import TransactionalEmail, TransactionalSms, TransactionalStatus
+from webhooks.services import emit_message_status
 
 RANK = {
     TransactionalStatus.ACCEPTED: 0,
@@ -93,4 +94,5 @@ def _advance(
     if error_code or error:
         message.error_code, message.error = error_code[:64], error[:1000]
     message.save()
+    emit_message_status(channel="sms" if isinstance(message, TransactionalSms) else "email", message=message)
     return True

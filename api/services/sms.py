@@ -25,6 +25,7 @@ from channels_sms.sending import credential_bucket
 from channels_sms.services import DELIVERY_ERRORS, TWILIO_STATUSES
 from channels_sms.transport import OutgoingSms, SmsResult, account_for, send_one
 from common import ratelimit, signing
+from webhooks.services import emit_message_status
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +127,7 @@ def _record(sms: TransactionalSms, result: SmsResult) -> DeliveryOutcome:
         sms.status, sms.errored_at = TransactionalStatus.FAILED, now
         logger.warning("Transactional SMS %s failed: %s %s", sms.pk, result.error_code, result.error)
     sms.save()
+    emit_message_status(channel="sms", message=sms)
     return DeliveryOutcome(True)
 
 
