@@ -52,14 +52,15 @@ def recipient_rows(records: Iterator[Record], headers: list[str], channel: Chann
     first_rows: dict[str, int] = {}
     for row, cells in records:
         # data_records gives exactly one cell per header, so strict checking would only cost time.
-        raw = cells[column]
-        if not all(map(str.isprintable, cells)):  # C-speed check first: a control is rare
+        raw, hidden = cells[column], ""
+        if not "".join(cells).isprintable():  # one C-speed check first: a control is rare
+            hidden = first_hidden_control(raw)
             cells = [without_controls(cell) for cell in cells]
         params = dict(zip(headers, cells, strict=False))
         if not raw.strip():
             yield RecipientRow(row, raw, "invalid", EMPTY_RECIPIENT, params)
             continue
-        if hidden := first_hidden_control(raw):
+        if hidden:
             reason = f"Contains an invisible control character ({hidden})"
             yield RecipientRow(row, cells[column], "invalid", reason, params)
             continue
