@@ -10,7 +10,7 @@ from api.models import ApiKey, ApiSettings, TransactionalEmail
 
 @admin.register(ApiSettings)
 class ApiSettingsAdmin(admin.ModelAdmin[ApiSettings]):
-    list_display = ["user", "rate_per_second"]
+    list_display = ["user", "rate_per_second", "max_active_keys"]
     search_fields = ["user__email"]
     autocomplete_fields = ["user"]
 

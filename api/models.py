@@ -64,6 +64,10 @@ def default_rate_per_second() -> int:
     return int(settings.API_DEFAULT_RATE_PER_SECOND)
 
 
+def default_max_active_keys() -> int:
+    return int(settings.API_MAX_ACTIVE_KEYS)
+
+
 class ApiSettings(models.Model):
     """Per-officer API settings an admin may change; officers without a row get the defaults."""
 
@@ -73,7 +77,12 @@ class ApiSettings(models.Model):
     rate_per_second = models.PositiveIntegerField(
         default=default_rate_per_second,
         validators=[MinValueValidator(1), MaxValueValidator(10_000)],
-        help_text="Requests per second allowed for each of this officer's API keys.",
+        help_text="Requests per second allowed for this officer, across all their API keys together.",
+    )
+    max_active_keys = models.PositiveIntegerField(
+        default=default_max_active_keys,
+        validators=[MinValueValidator(1), MaxValueValidator(1_000)],
+        help_text="How many unrevoked, unexpired API keys this officer may hold at once.",
     )
 
     class Meta:

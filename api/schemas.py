@@ -25,14 +25,27 @@ SORT_VALUES = tuple(f"{sign}{name}" for name in SORT_FIELDS for sign in ("", "+"
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
-    @field_validator("*", mode="after")
+    @field_validator("*", mode="before")
     @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        # PostgreSQL text cannot hold NUL; refuse it here rather than fail on save.
+    def _storable_text(cls, value: Any) -> Any:
+        # PostgreSQL text holds neither NUL nor a lone surrogate (JSON's "\ud800", or a form's
+        # bytes that are not UTF-8, see api.rest.bodies): refuse them naming the field, not fail on save.
         values = value if isinstance(value, list) else [value]
-        if any(isinstance(item, str) and "\x00" in item for item in values):
+        texts = [item for item in values if isinstance(item, str)]
+        if any(not is_utf8_text(item) for item in texts):
+            raise ValueError("must be valid UTF-8 text")
+        if any("\x00" in item for item in texts):
             raise ValueError("must not contain NUL characters")
         return value
+
+
+def is_utf8_text(text: str) -> bool:
+    """False for text with a lone surrogate, which no UTF-8 encodes."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class EmailSendIn(_Strict):
@@ -181,6 +194,17 @@ class ListQuery(_Strict):
     @classmethod
     def _status(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("created_at_gt", "created_at_gte", "created_at_lt", "created_at_lte", mode="before")
+    @classmethod
+    def _iso_8601(cls, value: Any) -> Any:
+        # As documented: ISO 8601 only. pydantic alone would also read "0.5" as a Unix time.
+        if isinstance(value, str):
+            try:
+                return datetime.fromisoformat(value)
+            except ValueError:
+                raise ValueError("must be an ISO 8601 date and time, such as 2026-03-01T00:00:00Z") from None
+        return value
 
     @field_validator("created_at_gt", "created_at_gte", "created_at_lt", "created_at_lte")
     @classmethod

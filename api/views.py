@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from api import selectors
 from api.forms import ApiKeyForm
 from api.services import sms as sms_services
-from api.services.keys import create_api_key, revoke_api_key
+from api.services.keys import ApiKeyError, create_api_key, revoke_api_key
 from campaigns.views.access import OfficerRequest
 from channels_sms.callbacks import requested_url
 
@@ -23,13 +23,17 @@ from channels_sms.callbacks import requested_url
 def keys(request: OfficerRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        key, plain = create_api_key(
-            owner=request.user, label=form.cleaned_data["label"], months=form.cleaned_data["months"]
-        )
-        response = render(request, "api/key_created.html", {"key": key, "plain": plain})
-        # The only time the key exists in plain text: no cache may keep this page.
-        response["Cache-Control"] = "no-store"
-        return response
+        try:
+            key, plain = create_api_key(
+                owner=request.user, label=form.cleaned_data["label"], months=form.cleaned_data["months"]
+            )
+        except ApiKeyError as error:
+            form.add_error(None, str(error))
+        else:
+            response = render(request, "api/key_created.html", {"key": key, "plain": plain})
+            # The only time the key exists in plain text: no cache may keep this page.
+            response["Cache-Control"] = "no-store"
+            return response
     context = {"form": form, "keys": selectors.keys_of(request.user), "now": timezone.now()}
     return render(request, "api/keys.html", context)
 

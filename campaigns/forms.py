@@ -13,9 +13,18 @@ from campaigns import services
 from campaigns.models import BodyFormat, CampaignStatus, Channel
 from campaigns.recipient_files import MAX_FILE_BYTES
 from campaigns.templating import TemplateError, compile_template
+from common.controls import first_control
 
 # Channels an officer can create a campaign on today.
 OPEN_CHANNELS = [(Channel.EMAIL.value, Channel.EMAIL.label), (Channel.SMS.value, Channel.SMS.label)]
+
+
+def one_line(value: str) -> None:
+    """Names, subjects and addresses end up in headers: no line breaks or control characters."""
+    if found := first_control(value):
+        raise forms.ValidationError(
+            f"Write this on one line, without line breaks or control characters (found {found})."
+        )
 
 
 class DashboardFilterForm(forms.Form):
@@ -39,6 +48,7 @@ class CampaignCreateForm(forms.Form):
     name = forms.CharField(
         label="Campaign name",
         max_length=255,
+        validators=[one_line],
         help_text="For you and your team; recipients do not see it.",
     )
     channel = forms.ChoiceField(
@@ -51,11 +61,11 @@ class CampaignCreateForm(forms.Form):
 
 
 class RenameForm(forms.Form):
-    name = forms.CharField(label="Campaign name", max_length=255)
+    name = forms.CharField(label="Campaign name", max_length=255, validators=[one_line])
 
 
 class EmailTemplateForm(forms.Form):
-    subject = forms.CharField(label="Subject", max_length=998)
+    subject = forms.CharField(label="Subject", max_length=998, validators=[one_line])
     body_format = forms.ChoiceField(
         label="Format", choices=BodyFormat.choices, initial=BodyFormat.RICH, widget=forms.RadioSelect
     )
@@ -69,15 +79,12 @@ class EmailTemplateForm(forms.Form):
         label="Sender name",
         max_length=100,
         required=False,
+        validators=[one_line],
         help_text="Shown as the sender, followed by “via Postman”. Leave blank for your agency's name.",
     )
-    reply_to = forms.EmailField(label="Reply-to address", help_text="Where replies from recipients go.")
-
-    def clean_subject(self) -> str:
-        subject: str = self.cleaned_data["subject"]
-        if "\n" in subject or "\r" in subject:
-            raise forms.ValidationError("The subject must be on one line.")
-        return subject
+    reply_to = forms.EmailField(
+        label="Reply-to address", validators=[one_line], help_text="Where replies from recipients go."
+    )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

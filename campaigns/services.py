@@ -31,11 +31,13 @@ from campaigns.models import (
 from campaigns.recipient_files import MAX_FILE_BYTES, RecipientFileError, inspect_recipient_file
 from campaigns.templating import (
     CompiledTemplate,
+    check_link_schemes,
     compile_email_body,
     compile_template,
     markdown_to_html,
     sanitize_email_html,
 )
+from common.controls import first_control
 from webhooks.services import emit_campaign_milestone
 
 
@@ -43,14 +45,22 @@ class CampaignError(Exception):
     """A request the campaign's state does not allow; the message is shown to the officer."""
 
 
+def _require_one_line(value: str, what: str) -> None:
+    # Names, the subject and the reply-to reach headers (and logs): a CR or LF would start a new one.
+    if found := first_control(value):
+        raise CampaignError(f"{what} cannot contain line breaks or control characters (found {found}).")
+
+
 @transaction.atomic
 def create_campaign(*, owner: User, name: str, channel: str) -> Campaign:
+    _require_one_line(name.strip(), "The campaign name")
     campaign = Campaign.objects.create(owner=owner, name=name.strip(), channel=channel)
     CampaignStats.objects.create(campaign=campaign)
     return campaign
 
 
 def rename_campaign(*, campaign: Campaign, name: str) -> Campaign:
+    _require_one_line(name.strip(), "The campaign name")
     campaign.name = name.strip()
     campaign.save(update_fields=["name", "updated_at"])
     return campaign
@@ -84,6 +94,7 @@ def compile_email_template(*, subject: str, body: str, body_format: str) -> tupl
     html = markdown_to_html(body) if body_format == BodyFormat.MARKDOWN else sanitize_email_html(body)
     if body_format == BodyFormat.MARKDOWN:
         compile_template(body)  # report errors at positions in what the officer wrote
+    check_link_schemes(body, is_markdown=body_format == BodyFormat.MARKDOWN)
     compiled: list[CompiledTemplate] = [compile_template(subject), compile_email_body(html)]
     keywords = sorted(set().union(*(template.keywords for template in compiled)))
     return html, keywords
@@ -95,6 +106,12 @@ def save_email_template(
 ) -> Campaign:
     """Save a template; if the uploaded list now lacks a column, the list must be uploaded again."""
     _require_draft(campaign)
+    for value, what in [
+        (subject, "The subject"),
+        (sender_name, "The sender name"),
+        (reply_to, "The reply-to address"),
+    ]:
+        _require_one_line(value.strip(), what)
     html, keywords = compile_email_template(subject=subject, body=body, body_format=body_format)
     campaign.subject, campaign.body, campaign.body_format = subject.strip(), body, body_format
     campaign.body_html, campaign.keywords = html, keywords

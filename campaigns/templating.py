@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from html import escape
-from html.parser import HTMLParser
 from string import Template
 
 import markdown
@@ -33,6 +32,9 @@ _MESSAGES = {
     "braces": 'Too many braces in "$token" at $where: write keywords with exactly two braces,'
     " like {{keyword}}.",
     "nested": 'Nested keyword "$token" at $where: a keyword cannot contain another keyword.',
+    "scheme": 'Keyword "$token" at $where starts a link, so the text after it in that link cannot'
+    ' contain ":". Put the whole address in the keyword\'s column, or write the start of the link'
+    " (such as https://) before the keyword.",
 }
 _OPENING = re.compile(r"\{\{|\{%")
 _BRACE_PAIR = re.compile(r"\{\{|\}\}")
@@ -247,6 +249,7 @@ class _Shield:
     marker: re.Pattern[str]
     tokens: tuple[str, ...]  # as the officer wrote them
     names: tuple[str, ...]  # the same, normalised
+    offsets: tuple[int, ...]  # where each token starts in the officer's text
 
     def restore(self, html: str) -> str:
         return self.marker.sub(lambda match: self.tokens[int(match[1])], html)
@@ -258,7 +261,13 @@ def _shield(text: str) -> _Shield:
     numbers = iter(range(len(matches)))
     shielded = _KEYWORD_TOKEN.sub(lambda _: f"{prefix}{next(numbers)}/", text)
     marker = re.compile(re.escape(prefix) + r"(\d+)/")
-    return _Shield(shielded, marker, tuple(m[0] for m in matches), tuple(m[1].lower() for m in matches))
+    return _Shield(
+        shielded,
+        marker,
+        tuple(m[0] for m in matches),
+        tuple(m[1].lower() for m in matches),
+        tuple(m.start() for m in matches),
+    )
 
 
 def sanitize_email_html(html: str) -> str:
@@ -267,11 +276,40 @@ def sanitize_email_html(html: str) -> str:
     return shield.restore(_CLEANER.clean(shield.text))
 
 
+_MARKDOWN = ["tables", "sane_lists"]
+
+
 def markdown_to_html(text: str) -> str:
     """Markdown to sanitised HTML; keyword tokens pass through untouched by either step."""
     shield = _shield(text)
-    html = markdown.markdown(shield.text, extensions=["tables", "sane_lists"])
+    html = markdown.markdown(shield.text, extensions=_MARKDOWN)
     return shield.restore(_CLEANER.clean(html))
+
+
+def check_link_schemes(body: str, *, is_markdown: bool) -> None:
+    """Refuse a link that a keyword starts and whose own text goes on with a ":".
+
+    With the keyword's value refused or empty, `href="{{x}}javascript:alert(1)"` would leave the
+    officer's text to supply the scheme. Positions are in `body` as the officer wrote it.
+    """
+    shield = _shield(body)
+    text = markdown.markdown(shield.text, extensions=_MARKDOWN) if is_markdown else shield.text
+    html = _CLEANER.clean(text)
+    problems = []
+    for match in shield.marker.finditer(html):
+        slot, _ = _slot_at(html, match.start(), shield)
+        if slot is Slot.URL and ":" in shield.marker.sub("", _rest_of_attribute(html, match.end())):
+            index = int(match[1])
+            start = shield.offsets[index]
+            problems.append(_problem(body, start, start + len(shield.tokens[index]), "scheme"))
+    if problems:
+        raise TemplateError(problems)
+
+
+def _rest_of_attribute(html: str, pos: int) -> str:
+    """The text from `pos`, inside an attribute value, up to its closing quote."""
+    end = html.find('"', pos)
+    return html[pos:] if end == -1 else html[pos:end]
 
 
 def compile_email_body(html: str) -> CompiledTemplate:
@@ -283,14 +321,26 @@ def compile_email_body(html: str) -> CompiledTemplate:
 
 def _split_sanitised(html: str, shield: _Shield) -> list[str | Keyword]:
     parts: list[str | Keyword] = []
-    pos = 0
+    pos, in_link = 0, False
     for match in shield.marker.finditer(html):
-        _add_literal(parts, html[pos : match.start()])
+        _add_literal(parts, _after_keyword(html[pos : match.start()], in_link=in_link))
         slot, attribute = _slot_at(html, match.start(), shield)
         parts.append(Keyword(shield.names[int(match[1])], slot, attribute))
+        in_link = slot in (Slot.URL, Slot.URL_PART)
         pos = match.end()
-    _add_literal(parts, html[pos:])
+    _add_literal(parts, _after_keyword(html[pos:], in_link=in_link))
     return parts
+
+
+def _after_keyword(literal: str, *, in_link: bool) -> str:
+    """Literal text after a keyword that started a link: up to the attribute's closing quote, its
+    ":" is escaped as the keyword's values are, so no empty or refused value lets this text supply
+    the scheme. check_link_schemes refuses such templates at save; this covers any saved before."""
+    if not in_link:
+        return literal
+    end = literal.find('"')
+    inside, rest = (literal, "") if end == -1 else (literal[:end], literal[end:])
+    return inside.replace(":", "%3A") + rest
 
 
 _OPEN_ATTRIBUTE = re.compile(r'([A-Za-z-]+)="([^"]*)\Z')
@@ -314,85 +364,3 @@ def _slot_at(html: str, pos: int, shield: _Shield) -> tuple[Slot, str]:
     if name in _URL_ATTRIBUTES and ":" not in before[: earlier.start() if earlier else len(before)]:
         return (Slot.URL if earlier is None else Slot.URL_PART), name
     return Slot.ATTRIBUTE, name
-
-
-_BLOCK_TAGS = frozenset({"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote", "hr"})
-_SPACES = re.compile(r"\s+")
-
-
-class _PlainText(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.chunks: list[str] = []
-        self._gap = ""  # line break owed before the next text, so trailing breaks never pile up
-        self._lists: list[int] = []  # next number of each open <ol>, -1 for a <ul>
-        self._link: tuple[str, int] | None = None  # href, and where its text starts in chunks
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = dict(attrs)
-        if tag in _BLOCK_TAGS:
-            self._break("\n\n")
-        if tag in ("ul", "ol"):
-            self._break("\n" if self._lists else "\n\n")
-            self._lists.append(1 if tag == "ol" else -1)
-        elif tag == "li" and self._lists:
-            self._break("\n")
-            number, indent = self._lists[-1], "  " * (len(self._lists) - 1)
-            if number > 0:
-                self._lists[-1] += 1
-            self._emit(f"{indent}{number}. " if number > 0 else f"{indent}- ")
-        elif tag == "br":
-            self._emit("\n")
-        elif tag == "hr":
-            self._emit("---")
-            self._break("\n\n")
-        elif tag == "tr":
-            self._break("\n")
-        elif tag in ("td", "th"):
-            self.handle_data(" ")  # cells side by side; dropped at the start of a row
-        elif tag == "img":
-            self.handle_data(attributes.get("alt") or "")
-        elif tag == "a":
-            self._link = (attributes.get("href") or "", len(self.chunks))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("ul", "ol") and self._lists:
-            self._lists.pop()
-            self._break("\n" if self._lists else "\n\n")
-        elif tag in _BLOCK_TAGS:
-            self._break("\n\n")
-        elif tag == "a" and self._link:
-            self._end_link(*self._link)
-            self._link = None
-
-    def handle_data(self, data: str) -> None:
-        text = _SPACES.sub(" ", data)
-        if self._gap or not self.chunks or self.chunks[-1][-1:] in ("\n", " "):
-            text = text.lstrip()
-        if text:
-            self._emit(text)
-
-    def _end_link(self, href: str, start: int) -> None:
-        text = "".join(self.chunks[start:]).strip()
-        shown = href.removeprefix("mailto:")
-        if shown and shown != text:
-            self._emit(f" ({shown})" if text else shown)
-
-    def _break(self, gap: str) -> None:
-        if self.chunks and len(gap) > len(self._gap):
-            self._gap = gap
-
-    def _emit(self, text: str) -> None:
-        if self._gap:
-            self.chunks.append(self._gap)
-            self._gap = ""
-        self.chunks.append(text)
-
-
-def html_to_text(html: str) -> str:
-    """Plain-text part of an email from its rendered (sanitised) HTML; links as "text (url)"."""
-    parser = _PlainText()
-    parser.feed(html)
-    parser.close()
-    lines = (line.rstrip() for line in "".join(parser.chunks).splitlines())
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

@@ -14,7 +14,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from campaigns.models import Campaign
-from campaigns.templating import CompiledTemplate, compile_email_body, compile_template, html_to_text
+from campaigns.plain_text import html_to_text
+from campaigns.templating import CompiledTemplate, compile_email_body, compile_template
 from channels_email.transport import OutgoingEmail, sender
 from channels_email.unsubscribe import unsubscribe_url
 

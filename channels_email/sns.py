@@ -1,10 +1,16 @@
-"""Amazon SNS messages: verify the signature, and confirm a subscription.
+"""Amazon SNS messages: verify the signature, refuse stale or repeated ones, confirm a subscription.
 
 Follows AWS's "Verifying the signatures of Amazon SNS messages": the signed text is the message's
 fields in a fixed order for its Type, each as "Name\\nvalue\\n"; SignatureVersion 1 is
 SHA1withRSA, 2 is SHA256withRSA. The certificate is fetched over HTTPS only from an SNS host
-(sns.<region>.amazonaws.com) and kept in the cache, so one fetch serves every later message.
-Any AWS account can publish a correctly signed message, so the topic must also be one of ours.
+(sns.<region>.amazonaws.com, the region spelled as AWS spells them) and kept in the cache, so one
+fetch serves every later message. Any AWS account can publish a correctly signed message, so the
+topic must also be one of ours.
+
+A signed message stays signed forever, so a captured one could be posted again at any time: a
+bounce replayed after an admin lifted its suppression would suppress the address again. The
+signed Timestamp must be within the last hour (SNS retries an HTTP endpoint for at most an hour),
+and each MessageId is taken once in Redis for as long as its message could still be accepted.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import logging
 import re
 import urllib.parse
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import requests
@@ -27,11 +34,18 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from common.redis import redis_key, shared_redis
+
 logger = logging.getLogger(__name__)
 
-SNS_HOST = re.compile(r"sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?")
+# Region names as AWS writes them: ap-southeast-1, us-gov-west-1; China's cn-north-1 and
+# cn-northwest-1 under amazonaws.com.cn. Not "sns.s3.amazonaws.com" or any other AWS host.
+_SNS_HOST = (
+    r"sns\.(?:(?!cn-)[a-z]{2}(?:-gov)?-[a-z]+-\d{1,2}\.amazonaws\.com|cn-[a-z]+-\d{1,2}\.amazonaws\.com\.cn)"
+)
+SNS_HOST = re.compile(_SNS_HOST)
 # The whole URL, strictly: no user info, port or odd characters for two URL parsers to disagree on.
-CERT_URL = re.compile(r"https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[A-Za-z0-9._/-]+\.pem")
+CERT_URL = re.compile(rf"https://{_SNS_HOST}/[A-Za-z0-9._/-]+\.pem")
 SIGNED_FIELDS = {
     "Notification": ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
     "SubscriptionConfirmation": (
@@ -56,6 +70,9 @@ SIGNED_FIELDS = {
 OPTIONAL_FIELDS = {"Subject"}
 HASHES: dict[str, type[hashes.HashAlgorithm]] = {"1": hashes.SHA1, "2": hashes.SHA256}
 CERT_CACHE_SECONDS = 24 * 60 * 60
+MAX_AGE = timedelta(hours=1)
+# Clocks differ a little; a message from further ahead than this was not signed by SNS just now.
+MAX_CLOCK_SKEW = timedelta(minutes=5)
 FETCH_TIMEOUT_SECONDS = 5
 MAX_CERT_BYTES = 64 * 1024
 
@@ -74,6 +91,7 @@ class SnsMessage:
     message: str
     topic_arn: str
     subscribe_url: str
+    message_id: str = ""
 
 
 def verified(envelope: dict[str, Any]) -> SnsMessage:
@@ -93,12 +111,53 @@ def verified(envelope: dict[str, Any]) -> SnsMessage:
         signature = base64.b64decode(envelope["Signature"], validate=True)
     except (binascii.Error, ValueError):
         raise SnsRefused("Signature is not base64") from None
+    _require_fresh(envelope["Timestamp"])
     key = _public_key(envelope["SigningCertURL"])
     try:
         key.verify(signature, canonical_text(envelope), padding.PKCS1v15(), algorithm())
     except InvalidSignature:
         raise SnsRefused("bad signature") from None
-    return SnsMessage(kind, envelope["Message"], envelope["TopicArn"], envelope.get("SubscribeURL", ""))
+    return SnsMessage(
+        kind,
+        envelope["Message"],
+        envelope["TopicArn"],
+        envelope.get("SubscribeURL", ""),
+        envelope["MessageId"],
+    )
+
+
+def _require_fresh(timestamp: str) -> None:
+    """Refuse a message signed more than MAX_AGE ago or ahead of our clock (checked before the
+    signature too: a stale message is refused without fetching anything)."""
+    try:
+        signed_at = datetime.fromisoformat(timestamp)
+    except ValueError:
+        raise SnsRefused("Timestamp is not an ISO 8601 time") from None
+    if signed_at.tzinfo is None:
+        raise SnsRefused("Timestamp has no time zone")
+    now = timezone.now()
+    if signed_at < now - MAX_AGE:
+        raise SnsRefused(f"the message is too old (signed at {timestamp[:40]})")
+    if signed_at > now + MAX_CLOCK_SKEW:
+        raise SnsRefused(f"the message is from the future (signed at {timestamp[:40]})")
+
+
+def _seen_key(message: SnsMessage) -> str:
+    return redis_key(f"sns-seen:{hashlib.sha256(message.message_id.encode()).hexdigest()}")
+
+
+def claim(message: SnsMessage) -> bool:
+    """True the first time a message is seen; False for a repeat (SNS retrying, or a replay).
+
+    Remembered for as long as the message's Timestamp can still pass _require_fresh.
+    """
+    remember_for = MAX_AGE + MAX_CLOCK_SKEW
+    return bool(shared_redis().set(_seen_key(message), 1, nx=True, ex=int(remember_for.total_seconds())))
+
+
+def release(message: SnsMessage) -> None:
+    """Forget a claimed message whose processing failed, so SNS's retry of it is applied."""
+    shared_redis().delete(_seen_key(message))
 
 
 def canonical_text(envelope: dict[str, Any]) -> bytes:

@@ -1,29 +1,29 @@
 """Signed per-recipient unsubscribe links.
 
-The token is an HMAC of the message id and recipient under a key derived from SECRET_KEY, so a
-link cannot be forged for another recipient or message, and is compared in constant time.
+The token signs the message id and recipient (common.signing), so a link cannot be forged for
+another recipient or message, and survives a rotation of SECRET_KEY.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
 from django.conf import settings
 from django.urls import reverse
 
+from common import signing
 
-def _key() -> bytes:
-    return hashlib.sha256(f"postman.unsubscribe:{settings.SECRET_KEY}".encode()).digest()
+_PURPOSE = "unsubscribe"
+
+
+def _value(message_id: int, recipient: str) -> str:
+    return f"{message_id}:{recipient.lower()}"
 
 
 def unsubscribe_token(message_id: int, recipient: str) -> str:
-    payload = f"{message_id}:{recipient.lower()}".encode()
-    return hmac.new(_key(), payload, hashlib.sha256).hexdigest()[:32]
+    return signing.sign(_PURPOSE, _value(message_id, recipient))
 
 
 def token_is_valid(message_id: int, recipient: str, token: str) -> bool:
-    return hmac.compare_digest(unsubscribe_token(message_id, recipient), token)
+    return signing.is_valid(_PURPOSE, _value(message_id, recipient), token)
 
 
 def unsubscribe_url(message_id: int, recipient: str) -> str:

@@ -90,13 +90,23 @@ def ses_events(request: HttpRequest) -> HttpResponse:
     if message.type == "SubscriptionConfirmation":
         return _confirm(message)
     if message.type == "Notification":
-        try:
-            kind = record_ses_event(json.loads(message.message))
-        except (ValueError, SesEventInvalid) as error:
-            logger.warning("Ignored an SNS notification that is not an SES event: %s", error)
-            return _text(400, "The notification is not an SES event.")
-        return _text(200, f"Recorded {kind}.")
+        return _record(message)
     return _text(200, "Noted.")
+
+
+def _record(message: sns.SnsMessage) -> HttpResponse:
+    # A repeat answers 200 so that SNS stops retrying; it changes nothing.
+    if not sns.claim(message):
+        return _text(200, "Already recorded.")
+    try:
+        kind = record_ses_event(json.loads(message.message))
+    except (ValueError, SesEventInvalid) as error:
+        logger.warning("Ignored an SNS notification that is not an SES event: %s", error)
+        return _text(400, "The notification is not an SES event.")
+    except BaseException:
+        sns.release(message)  # not applied: SNS's retry must be
+        raise
+    return _text(200, f"Recorded {kind}.")
 
 
 def _confirm(message: sns.SnsMessage) -> HttpResponse:

@@ -1,7 +1,7 @@
 """Twilio status callbacks: one URL per message, and checking that Twilio really sent it.
 
-Each message's StatusCallback is `/sms/callbacks/<message id>/<token>/`, the token an HMAC of
-the id under a key derived from SECRET_KEY. Twilio signs the full URL it posts to together
+Each message's StatusCallback is `/sms/callbacks/<message id>/<token>/`, the token signing the
+id (common.signing: still valid after SECRET_KEY is rotated). Twilio signs the full URL it posts to together
 with the form fields (X-Twilio-Signature, HMAC-SHA1 under the account's auth token). Because
 the URL names one message, a genuine callback for message A posted to B's URL fails the
 signature: a replay can only ever land where Twilio sent it first.
@@ -12,8 +12,6 @@ behind a proxy (or the test server) the host Django sees differs from the one Tw
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Mapping
 
 from django.conf import settings
@@ -21,17 +19,17 @@ from django.http import HttpRequest
 from django.urls import reverse
 from twilio.request_validator import RequestValidator
 
+from common import signing
 
-def _key() -> bytes:
-    return hashlib.sha256(f"postman.sms-callback:{settings.SECRET_KEY}".encode()).digest()
+_PURPOSE = "sms-callback"
 
 
 def callback_token(message_id: int) -> str:
-    return hmac.new(_key(), str(message_id).encode(), hashlib.sha256).hexdigest()[:32]
+    return signing.sign(_PURPOSE, str(message_id))
 
 
 def token_is_valid(message_id: int, token: str) -> bool:
-    return hmac.compare_digest(callback_token(message_id), token)
+    return signing.is_valid(_PURPOSE, str(message_id), token)
 
 
 def callback_url(message_id: int) -> str:

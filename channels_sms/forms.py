@@ -77,7 +77,8 @@ class CredentialForm(forms.Form):
     test_number = forms.CharField(
         label="Send a test SMS to",
         max_length=30,
-        help_text="Saving sends a test SMS here; nothing is saved unless Twilio accepts it.",
+        help_text="Your own mobile. Saving sends a test SMS here; nothing is saved unless Twilio "
+        "accepts it. Campaign tests can then go to this number (Singapore mobiles only).",
     )
 
     def clean_account_sid(self) -> str:
@@ -168,7 +169,8 @@ class SmsTestSendForm(_CredentialChoiceForm):
     phone = forms.CharField(
         label="Send a test to",
         max_length=30,
-        help_text="A mobile number. The first recipient's message is sent, starting with [Test].",
+        help_text="Your own Singapore mobile: the test number of one of your Twilio credentials. "
+        "The first recipient's message is sent, starting with [Test].",
     )
 
     def clean_phone(self) -> str:

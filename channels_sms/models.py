@@ -37,6 +37,11 @@ class TwilioCredential(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     verified_at = models.DateTimeField()
+    verified_number = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="The officer's mobile (E.164) that received the verification SMS; test SMS may go there.",
+    )
 
     class Meta:
         ordering = ["label", "id"]

@@ -64,3 +64,8 @@ def _parse_mobile(compact: str, region: str) -> str:
     if phonenumbers.number_type(number) not in _SMS_TYPES:
         raise InvalidRecipient(NOT_A_MOBILE_NUMBER)
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def is_singapore_mobile(number: str) -> bool:
+    """Whether an E.164 number is a Singapore mobile."""
+    return number.startswith("+65") and _SG_MOBILE.fullmatch(number) is not None

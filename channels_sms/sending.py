@@ -61,10 +61,16 @@ def _suppress_unsubscribed(campaign: Campaign, numbers: list[str]) -> None:
     )
 
 
+def credential_bucket(credential: TwilioCredential) -> Bucket:
+    """The credential's ceiling: the one bucket every send through it takes from, campaign or API,
+    so together they never pass what the officer said the Twilio account allows."""
+    return Bucket(f"twilio:{credential.pk}", credential.max_rate)
+
+
 def rate_buckets(campaign: Campaign) -> tuple[Bucket, ...]:
-    """The campaign's own rate, and its Twilio account's ceiling shared with its other campaigns."""
+    """The campaign's own rate, and its Twilio account's ceiling shared with every other sender."""
     buckets = [Bucket(f"campaign:{campaign.pk}", campaign.send_rate or settings.SMS_DEFAULT_RATE)]
     credential = campaign_credential(campaign)
     if credential is not None:
-        buckets.append(Bucket(f"twilio:{credential.pk}", credential.max_rate))
+        buckets.append(credential_bucket(credential))
     return tuple(buckets)

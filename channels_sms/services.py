@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from enum import StrEnum
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -16,8 +18,10 @@ from campaigns.models import Campaign, CampaignStatus, Channel, Message, Message
 from channels_sms import encryption
 from channels_sms.callbacks import signature_is_valid, token_is_valid
 from channels_sms.models import SmsCampaignSettings, TwilioCredential
+from channels_sms.phones import is_singapore_mobile
 from channels_sms.sending import campaign_credential
 from channels_sms.transport import TwilioAccount, VerificationError, verify
+from common import ratelimit
 
 # Campaign states in which a credential is still needed to send.
 _IN_FLIGHT = (CampaignStatus.SENDING, CampaignStatus.SCHEDULED, CampaignStatus.PAUSED)
@@ -82,6 +86,7 @@ def add_credential(
         from_number=from_number,
         max_rate=max_rate,
         verified_at=timezone.now(),
+        verified_number=test_number,
     )
 
 
@@ -108,10 +113,10 @@ def choose_credential(*, campaign: Campaign, credential: TwilioCredential) -> Sm
         raise campaign_services.CampaignError(
             "This campaign has been sent or scheduled; it can no longer change."
         )
-    settings, _ = SmsCampaignSettings.objects.update_or_create(
+    sms_settings, _ = SmsCampaignSettings.objects.update_or_create(
         campaign=campaign, defaults={"credential": credential}
     )
-    return settings
+    return sms_settings
 
 
 @transaction.atomic
@@ -123,13 +128,52 @@ def launch_sms_campaign(
 
 
 def send_sms_test(*, campaign: Campaign, credential: TwilioCredential, to: str) -> None:
-    """Send the first recipient's message to `to` with `credential`, remembered for the send."""
+    """Send the first recipient's message to `to` with `credential`, remembered for the send.
+
+    A test goes only to the officer's own Singapore mobile, and at most SMS_TESTS_PER_HOUR an
+    hour: a test carries the agency's sender and any text, and leaves no campaign behind.
+    """
+    require_own_mobile(owner=campaign.owner, to=to)
     if campaign.is_editable:
         choose_credential(campaign=campaign, credential=credential)
     elif campaign_credential(campaign) != credential:
         # Once sent, the campaign's credential is fixed; a test shows what recipients got.
         raise campaign_services.CampaignError("Tests of a sent campaign go through the credential it used.")
+    _count_test(campaign.owner)
     campaign_services.send_test(campaign=campaign, to=to)
+
+
+def verified_mobiles(owner: User) -> list[str]:
+    """The officer's own numbers: each received the SMS that verified one of their credentials,
+    sent at their request through their own Twilio account; only Singapore mobiles count."""
+    numbers = TwilioCredential.objects.filter(owner=owner).exclude(verified_number="")
+    found = numbers.order_by("created_at").values_list("verified_number", flat=True)
+    return [number for number in dict.fromkeys(found) if is_singapore_mobile(number)]
+
+
+def require_own_mobile(*, owner: User, to: str) -> None:
+    own = verified_mobiles(owner)
+    if to in own:
+        return
+    if not own:
+        raise campaign_services.CampaignError(
+            "Test SMS go only to your own Singapore mobile, and you have none verified yet: add a "
+            "Twilio credential (Settings → SMS) with your mobile as its test number."
+        )
+    raise campaign_services.CampaignError(
+        f"Test SMS go only to your own Singapore mobile: {', '.join(own)}. "
+        "To use another, add a Twilio credential with it as the test number."
+    )
+
+
+def _count_test(owner: User) -> None:
+    wait = ratelimit.take(f"sms-tests:{owner.pk}", limit=settings.SMS_TESTS_PER_HOUR, window_seconds=3600)
+    if wait:
+        minutes = max(1, math.ceil(wait / 60))
+        raise campaign_services.CampaignError(
+            f"You have sent {settings.SMS_TESTS_PER_HOUR} test SMS in the last hour, the most allowed. "
+            f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+        )
 
 
 def rotate_credential_keys() -> int:

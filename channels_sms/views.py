@@ -102,10 +102,11 @@ def template_page(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
 
 
 def test_page(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
+    own = services.verified_mobiles(request.user)
     form = SmsTestSendForm(
         request.POST if request.method == "POST" else None,
         user=request.user,
-        initial={"credential": selectors.chosen_credential(campaign)},
+        initial={"credential": selectors.chosen_credential(campaign), "phone": own[0] if own else ""},
     )
     if request.method == "POST" and form.is_valid():
         to = form.cleaned_data["phone"]

@@ -5,6 +5,8 @@ more than N in any one-second window". Here each grant is a member of a sorted s
 from when it was granted until one second after its sends finished (`settle`). Sends of two
 grants that never shared the window cannot fall within one second of each other, whatever the
 network latency, so the provider never sees more than N in any second.
+
+`take` is the same idea for slower quotas (so many uses an hour), one use at a time.
 """
 
 from __future__ import annotations
@@ -95,3 +97,27 @@ def settle(grant: Grant) -> None:
             shared_redis().eval(_SETTLE, len(keys), *keys, grant.member)
         except RedisError:
             logger.warning("Could not settle a send-rate grant; Redis is unavailable")
+
+
+_TAKE = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], window)
+  return 0
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return math.max(tonumber(oldest[2]) + window - now, 1)
+"""
+
+
+def take(key: str, *, limit: int, window_seconds: int) -> float:
+    """Count one use of `key` if fewer than `limit` fell in the last `window_seconds` (a sliding
+    window, shared by every process); 0.0 if counted, else the seconds until one is free."""
+    wait_ms = shared_redis().eval(  # type: ignore[misc]
+        _TAKE, 1, redis_key(f"quota:{key}"), limit, window_seconds * 1000, uuid.uuid4().hex
+    )
+    return int(wait_ms) / 1000

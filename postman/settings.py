@@ -41,6 +41,9 @@ _DEV_SECRET = "dev-only-secret-key-not-for-production-0123456789abcdef"  # noqa:
 SECRET_KEY = env("SECRET_KEY", _DEV_SECRET if DEBUG else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+# Earlier keys, comma-separated: what they signed (sessions, unsubscribe links, Twilio callback
+# URLs) is still accepted, and only SECRET_KEY signs anything new. Rotate by moving the old key here.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", "")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 if not ALLOWED_HOSTS:
@@ -151,6 +154,11 @@ ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
 ACCOUNT_LOGIN_BY_CODE_FORMAT = {"length": 6, "numeric": False, "dashed": False}
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Postman] "
+# TLS-terminating proxies of our own in front of the app (0: clients connect directly). The
+# client's address is taken from X-Forwarded-For that many entries from the right (common.clientip),
+# for allauth's per-IP limits (through the adapter; its own setting is kept in step).
+TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 ACCOUNT_RATE_LIMITS = {
     # One new code per address every 30 s and 10 an hour; 20 a minute from one IP.
     "request_login_code": "20/m/ip,1/30s/key,10/h/key",
@@ -241,6 +249,8 @@ SMTP_USE_TLS = env_bool("SMTP_USE_TLS", False)
 TWILIO_BASE_URL = env("TWILIO_BASE_URL", "").rstrip("/")
 # Messages per second of an SMS campaign unless its officer picks another rate.
 SMS_DEFAULT_RATE = int(env("SMS_DEFAULT_RATE", "10"))
+# Test SMS an officer may send in any hour (to their own verified mobile only).
+SMS_TESTS_PER_HOUR = int(env("SMS_TESTS_PER_HOUR", "10"))
 # Fernet keys for officers' Twilio secrets, comma-separated: the first encrypts, every one
 # decrypts, so a new key goes first and `manage.py rotate_sms_credentials` moves secrets to it.
 SMS_CREDENTIAL_KEYS = env_list("SMS_CREDENTIAL_KEYS", "")
@@ -339,8 +349,11 @@ API_KEY_ENVIRONMENT = env("API_KEY_ENVIRONMENT", "test" if DEBUG else "live")
 # A new key is valid this many months unless its creator picks another term.
 API_KEY_VALIDITY_MONTHS = int(env("API_KEY_VALIDITY_MONTHS", "6"))
 API_KEY_REMINDER_DAYS = (28, 14, 3, 1)
-# Requests per second per key, unless an admin sets an officer's own rate (API settings).
+# Requests per second per officer (all their keys together), unless an admin sets an officer's
+# own rate (API settings).
 API_DEFAULT_RATE_PER_SECOND = int(env("API_DEFAULT_RATE_PER_SECOND", "10"))
+# Active (unrevoked, unexpired) keys an officer may hold, unless an admin sets their own cap.
+API_MAX_ACTIVE_KEYS = int(env("API_MAX_ACTIVE_KEYS", "10"))
 # Transactional emails per second across all workers, beside campaigns' EMAIL_MAX_SEND_RATE:
 # the provider account's ceiling should cover both.
 API_EMAIL_MAX_SEND_RATE = int(env("API_EMAIL_MAX_SEND_RATE", "50"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -111,14 +112,20 @@ class FakeAws:
         return Response(404)
 
     def notification(
-        self, event: dict[str, Any], *, message_id: str = "n-1", version: str = "1"
+        self,
+        event: dict[str, Any],
+        *,
+        message_id: str = "",
+        version: str = "1",
+        signed_at: datetime | None = None,
     ) -> dict[str, Any]:
+        """Signed now (or at `signed_at`), with a new MessageId unless one is given."""
         message = {
             "Type": "Notification",
-            "MessageId": message_id,
+            "MessageId": message_id or str(uuid.uuid4()),
             "TopicArn": TOPIC,
             "Message": json.dumps(event),
-            "Timestamp": "2025-03-01T01:02:03.000Z",
+            "Timestamp": sns_time(signed_at or datetime.now(UTC)),
             "SigningCertURL": CERT_URL,
             "UnsubscribeURL": "https://sns.ap-southeast-1.amazonaws.com/?Action=Unsubscribe",
         }
@@ -132,10 +139,15 @@ class FakeAws:
             "TopicArn": TOPIC,
             "Message": f"You have chosen to subscribe to the topic {TOPIC}.",
             "SubscribeURL": subscribe_url,
-            "Timestamp": "2025-03-01T01:00:00.000Z",
+            "Timestamp": sns_time(datetime.now(UTC)),
             "SigningCertURL": CERT_URL,
         }
         return sign(message, self.key)
+
+
+def sns_time(moment: datetime) -> str:
+    """A time as SNS writes Timestamp: 2025-03-01T01:02:03.456Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def ses_event(kind: str, message_id: str, **detail: Any) -> dict[str, Any]:

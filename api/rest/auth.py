@@ -16,8 +16,8 @@ MISSING = 'Missing API key: send it as the header "Authorization: Bearer <key>".
 
 
 class ApiKeyAuth(HttpBearer):
-    """`Authorization: Bearer <key>`. Every authenticated request counts against its key's
-    one-second window, so a refused request (429) is never processed."""
+    """`Authorization: Bearer <key>`. Every authenticated request counts against its key's and its
+    owner's one-second windows, so a refused request (429) is never processed."""
 
     def __call__(self, request: HttpRequest) -> ApiKey | None:
         # ninja's own version logs a header with another scheme in DEBUG: it may hold a secret.
@@ -34,7 +34,10 @@ class ApiKeyAuth(HttpBearer):
 
 
 def _meter(key: ApiKey) -> None:
-    grant = ratelimit.acquire((ratelimit.Bucket(f"api:{key.pk}", rate_per_second(key)),), 1)
+    # Per key and per officer: more keys must not buy an officer more requests.
+    rate = rate_per_second(key)
+    buckets = (ratelimit.Bucket(f"api:{key.pk}", rate), ratelimit.Bucket(f"api-owner:{key.owner_id}", rate))
+    grant = ratelimit.acquire(buckets, 1)
     if grant.count == 0:
         raise ApiError(
             429,

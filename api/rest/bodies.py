@@ -9,8 +9,10 @@ The body is read here, not by Django's request.body, because Django refuses bodi
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
+from collections.abc import Buffer
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,11 +23,35 @@ from django.http.multipartparser import MultiPartParserError
 
 from api.attachments import IncomingFile
 from api.errors import ApiError, invalid
+from api.schemas import is_utf8_text
 
 # Attachments (10 MB) and body (1 MiB) with room for the other fields and multipart framing.
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 FILE_FIELD = "attachments"
+
+
+# Form bodies are decoded with this codec: UTF-8, where bytes that are not UTF-8 stay as lone
+# surrogates (surrogateescape) whatever error handler Django asks for. Django's own decoding would
+# silently make them U+FFFD; this way the schemas refuse them naming the field, as they refuse a
+# lone surrogate sent in JSON.
+FORM_ENCODING = "postman_form_utf_8"
+
+
+def _form_codec(name: str) -> codecs.CodecInfo | None:
+    if name.replace("-", "_") != FORM_ENCODING:
+        return None
+
+    def decode(data: Buffer, errors: str = "strict", /) -> tuple[str, int]:
+        return codecs.utf_8_decode(data, "surrogateescape", True)
+
+    def encode(text: str, errors: str = "strict", /) -> tuple[bytes, int]:
+        return codecs.utf_8_encode(text, "surrogateescape")
+
+    return codecs.CodecInfo(encode, decode, name=FORM_ENCODING)
+
+
+codecs.register(_form_codec)
 
 
 @dataclass(frozen=True)
@@ -72,9 +98,7 @@ def _json(raw: bytes) -> dict[str, Any]:
 
 def _query_dict(raw: bytes) -> QueryDict:
     try:
-        return QueryDict(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ApiError(400, "malformed", "The form body is not valid UTF-8.") from None
+        return QueryDict(raw, encoding=FORM_ENCODING)
     except TooManyFieldsSent:
         raise ApiError(400, "malformed", "The form has too many fields.") from None
 
@@ -82,6 +106,7 @@ def _query_dict(raw: bytes) -> QueryDict:
 def _multipart(
     request: HttpRequest, list_fields: frozenset[str]
 ) -> tuple[dict[str, Any], list[IncomingFile]]:
+    request.encoding = FORM_ENCODING
     try:
         post, uploads = request.POST, request.FILES
     except RequestDataTooBig:
@@ -108,6 +133,8 @@ def _incoming(upload: UploadedFile) -> IncomingFile:
 def _form(data: QueryDict, list_fields: frozenset[str]) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for key, values in data.lists():
+        if not is_utf8_text(key):
+            raise ApiError(400, "malformed", "A field name is not valid UTF-8 text.")
         name = key.removesuffix("[]")
         if name in list_fields:
             fields[name] = [*fields.get(name, []), *_list_values(name, values)]

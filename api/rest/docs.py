@@ -220,6 +220,7 @@ def send_sms_doc() -> dict[str, Any]:
                 suppressed=("invalid_recipient", "Recipient number is suppressed: Unsubscribed."),
             ),
             401: UNAUTHENTICATED,
+            413: _error("payload_too_large", "The request is larger than 16777216 bytes."),
             422: _error(
                 "idempotency_mismatch", "This Idempotency-Key was already used with a different request."
             ),

@@ -43,7 +43,7 @@ def sms_json(sms: TransactionalSms) -> dict[str, Any]:
 
 @router.post(
     "/send",
-    response={201: SmsOut, 422: ErrorOut, **ERRORS},
+    response={201: SmsOut, 413: ErrorOut, 422: ErrorOut, **ERRORS},
     summary="Send an SMS",
     description="With one of your saved Twilio credentials, named by its label. Answers at once "
     "with status ACCEPTED.",

@@ -28,10 +28,12 @@ from api.models import (
 )
 from api.schemas import EmailSendIn
 from campaigns.models import Channel, Suppression, SuppressionReason
-from campaigns.templating import html_to_text, sanitize_email_html
+from campaigns.plain_text import html_to_text
+from campaigns.templating import sanitize_email_html
 from channels_email.addresses import InvalidRecipient, normalise_email
 from channels_email.transport import EmailAttachment, OutgoingEmail, SendResult, get_transport
 from common import ratelimit
+from common.controls import first_control
 from webhooks.services import emit_message_status
 
 logger = logging.getLogger(__name__)
@@ -82,8 +84,10 @@ def resolve_from(*, owner: User, raw: str | None) -> tuple[str, bool]:
     agency_name = owner.agency.name + VIA if owner.agency else default_name
     if raw is None or not raw.strip():
         return formataddr((agency_name, default_address)), True
+    if found := first_control(raw.strip()):
+        raise invalid("from", f"must not contain line breaks or control characters (found {found})")
     name, address = parseaddr(raw)
-    name = _CONTROL.sub(" ", name).strip()
+    name = name.strip()
     address = address.strip().lower()
     if address == default_address:
         if name and name != default_name and not name.endswith(VIA):

@@ -44,17 +44,45 @@ def apply_transactional_event(
     `status` may be ours ("DELIVERED") or campaigns' ("delivered", "bounced", "failed",
     "complained"). Unknown ids and statuses, late or repeated events change nothing.
     """
-    target = _status(status)
     message: TransactionalEmail | TransactionalSms | None = None
     if provider_id:
         message = TransactionalEmail.objects.select_for_update().filter(provider_id=provider_id).first()
         message = (
             message or TransactionalSms.objects.select_for_update().filter(provider_id=provider_id).first()
         )
-    if message is None or target is None:
-        return TransactionalEventResult(message, False)
-    if RANK[target] <= RANK[TransactionalStatus(message.status)]:
-        return TransactionalEventResult(message, False)
+    if message is None:
+        return TransactionalEventResult(None, False)
+    return TransactionalEventResult(message, _advance(message, status, error_code, error))
+
+
+@transaction.atomic
+def apply_sms_callback(
+    *, sms_id: int, message_sid: str, status: str, error_code: str = "", error: str = ""
+) -> TransactionalEventResult:
+    """Move the API SMS `sms_id`, the one a signed callback URL names, to `status` if forward.
+
+    The SID the callback carries only has to agree with the one recorded for this SMS; it never
+    picks the message. With none recorded yet (the worker has not written it), it becomes this
+    SMS's SID: a callback can only reach this URL for the message it was issued for.
+    """
+    sms = TransactionalSms.objects.select_for_update().filter(pk=sms_id).first()
+    if sms is None or not message_sid or sms.provider_id not in ("", message_sid):
+        return TransactionalEventResult(sms, False)
+    adopted = not sms.provider_id
+    sms.provider_id = message_sid
+    changed = _advance(sms, status, error_code, error)
+    if adopted and not changed:
+        sms.save(update_fields=["provider_id", "updated_at"])
+    return TransactionalEventResult(sms, changed)
+
+
+def _advance(
+    message: TransactionalEmail | TransactionalSms, status: str, error_code: str, error: str
+) -> bool:
+    """Save `message` at `status` if that moves it forward; whether it did."""
+    target = _status(status)
+    if target is None or RANK[target] <= RANK[TransactionalStatus(message.status)]:
+        return False
     now = timezone.now()
     message.status = target
     if target == TransactionalStatus.SENT and message.sent_at is None:
@@ -67,4 +95,4 @@ def apply_transactional_event(
         message.error_code, message.error = error_code[:64], error[:1000]
     message.save()
     emit_message_status(channel="sms" if isinstance(message, TransactionalSms) else "email", message=message)
-    return TransactionalEventResult(message, True)
+    return True

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from api.models import ApiKey
+from api.models import ApiKey, ApiSettings
 
 _ALPHABET = string.ascii_letters + string.digits
 # 43 base-62 characters: about 256 random bits, so a plain SHA-256 of the key is enough to
@@ -54,6 +54,7 @@ def create_api_key(*, owner: User, label: str, months: int | None = None) -> tup
     months = months or settings.API_KEY_VALIDITY_MONTHS
     if not 1 <= months <= 24:
         raise ApiKeyError("A key is valid for 1 to 24 months.")
+    _require_room_for_a_key(owner)
     plain = key_prefix() + "".join(secrets.choice(_ALPHABET) for _ in range(_RANDOM_CHARS))
     key = ApiKey.objects.create(
         owner=owner,
@@ -64,6 +65,22 @@ def create_api_key(*, owner: User, label: str, months: int | None = None) -> tup
         expires_at=add_months(timezone.now(), months),
     )
     return key, plain
+
+
+def max_active_keys(owner: User) -> int:
+    api_settings = ApiSettings.objects.filter(user=owner).first()
+    return api_settings.max_active_keys if api_settings else settings.API_MAX_ACTIVE_KEYS
+
+
+def _require_room_for_a_key(owner: User) -> None:
+    # The owner's row lock makes two simultaneous requests count one after the other.
+    User.objects.select_for_update().filter(pk=owner.pk).first()
+    cap = max_active_keys(owner)
+    if ApiKey.objects.owned_by(owner).usable(timezone.now()).count() >= cap:
+        raise ApiKeyError(
+            f"You already have {cap} active keys, the most you may hold. "
+            "Revoke one you no longer use, then create the new one."
+        )
 
 
 def revoke_api_key(*, key: ApiKey) -> ApiKey:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 from collections.abc import Callable, Mapping
 
@@ -16,16 +14,17 @@ from api.errors import ApiError, invalid
 from api.models import ApiKey, TransactionalSms, TransactionalStatus
 from api.schemas import SmsSendIn
 from api.services.email import MAX_ATTEMPTS, DeliveryOutcome
-from api.services.events import apply_transactional_event
+from api.services.events import apply_sms_callback
 from campaigns.models import Channel, MessageStatus, Suppression, SuppressionReason
 from channels_email.addresses import InvalidRecipient
 from channels_sms.callbacks import signature_is_valid
 from channels_sms.models import TwilioCredential
 from channels_sms.phones import normalise_phone
 from channels_sms.segments import MAX_CHARACTERS
+from channels_sms.sending import credential_bucket
 from channels_sms.services import DELIVERY_ERRORS, TWILIO_STATUSES
 from channels_sms.transport import OutgoingSms, SmsResult, account_for, send_one
-from common import ratelimit
+from common import ratelimit, signing
 from webhooks.services import emit_message_status
 
 logger = logging.getLogger(__name__)
@@ -78,12 +77,11 @@ def accept_sms(*, key: ApiKey, data: SmsSendIn, enqueue: Callable[[int], object]
     return sms
 
 
-def _key() -> bytes:
-    return hashlib.sha256(f"postman.api-sms-callback:{settings.SECRET_KEY}".encode()).digest()
+_CALLBACK_PURPOSE = "api-sms-callback"
 
 
 def callback_token(sms_id: int) -> str:
-    return hmac.new(_key(), str(sms_id).encode(), hashlib.sha256).hexdigest()[:32]
+    return signing.sign(_CALLBACK_PURPOSE, str(sms_id))
 
 
 def callback_url(sms_id: int) -> str:
@@ -106,8 +104,7 @@ def deliver_sms(*, sms_id: int) -> DeliveryOutcome:
             return _record(
                 sms, SmsResult(error_code="NoCredential", error="The credential was deleted.", permanent=True)
             )
-        bucket = ratelimit.Bucket(f"sms-api:{sms.credential.pk}", sms.credential.max_rate)
-        grant = ratelimit.acquire((bucket,), 1)
+        grant = ratelimit.acquire((credential_bucket(sms.credential),), 1)
         if grant.count == 0:
             return DeliveryOutcome(False, grant.wait_seconds)
         try:
@@ -141,8 +138,8 @@ class CallbackRefused(Exception):
 def accept_status_callback(
     *, sms_id: int, token: str, url: str, params: Mapping[str, str], signature: str
 ) -> bool:
-    """Check the callback is Twilio's, signed with the SMS's account, then move the SMS forward."""
-    if not hmac.compare_digest(callback_token(sms_id), token):
+    """Check the callback is Twilio's, signed with the SMS's account, then move that SMS forward."""
+    if not signing.is_valid(_CALLBACK_PURPOSE, str(sms_id), token):
         raise CallbackRefused
     sms = TransactionalSms.objects.select_related("credential").filter(pk=sms_id).first()
     if sms is None or sms.credential is None or params.get("AccountSid") != sms.credential.account_sid:
@@ -153,16 +150,15 @@ def accept_status_callback(
     sid = params.get("MessageSid", "")
     if not sid or (sms.provider_id and sms.provider_id != sid):
         raise CallbackRefused
+    if not sms.provider_id and TransactionalSms.objects.filter(provider_id=sid).exists():
+        raise CallbackRefused  # another message's SID: this callback is not about this SMS
     status = TWILIO_STATUSES.get(params.get("MessageStatus", ""))
     if status is None:
         return False
-    if not sms.provider_id:
-        # Twilio can call back before the worker has written the SID; it is the same message.
-        TransactionalSms.objects.filter(pk=sms.pk, provider_id="").update(provider_id=sid)
     error_code = params.get("ErrorCode", "")
     error = DELIVERY_ERRORS.get(error_code, f"Twilio error {error_code}") if error_code else ""
     if status == MessageStatus.FAILED and error:
         error = f"Not delivered: {error}"
-    return apply_transactional_event(
-        provider_id=sid, status=status, error_code=error_code, error=error
+    return apply_sms_callback(
+        sms_id=sms.pk, message_sid=sid, status=status, error_code=error_code, error=error
     ).changed

@@ -8,6 +8,7 @@ from typing import Literal
 
 from channels_email.addresses import InvalidRecipient, normalise_email
 from channels_sms.phones import normalise_phone
+from common.controls import first_hidden_control, without_controls
 
 from .headers import RECIPIENT_COLUMN
 from .records import Record
@@ -35,6 +36,13 @@ class RecipientRow:
 def recipient_rows(records: Iterator[Record], headers: list[str], channel: Channel) -> Iterator[RecipientRow]:
     """Validate and deduplicate the recipient of each row, in file order.
 
+    Control characters (BEL, ESC, …) are removed from every value: they are invisible in a
+    spreadsheet, mean nothing in a message, and must not reach a subject or a terminal. Tabs and
+    line breaks stay, since a multi-line cell can be meant (an address in an SMS body); a subject
+    folds them to spaces and HTML collapses them. A recipient holding one other than spacing is
+    invalid, naming it: an address never contains one, and guessing what was meant could send
+    to the wrong person.
+
     Deduplication keeps every normalised recipient seen with its first row in one dict: exact,
     and it names the first row, at ~150 MB per million distinct recipients (measured: strings
     ~85 MB, table and row numbers ~65 MB).
@@ -44,10 +52,17 @@ def recipient_rows(records: Iterator[Record], headers: list[str], channel: Chann
     first_rows: dict[str, int] = {}
     for row, cells in records:
         # data_records gives exactly one cell per header, so strict checking would only cost time.
+        raw, hidden = cells[column], ""
+        if not "".join(cells).isprintable():  # one C-speed check first: a control is rare
+            hidden = first_hidden_control(raw)
+            cells = [without_controls(cell) for cell in cells]
         params = dict(zip(headers, cells, strict=False))
-        raw = cells[column]
         if not raw.strip():
             yield RecipientRow(row, raw, "invalid", EMPTY_RECIPIENT, params)
+            continue
+        if hidden:
+            reason = f"Contains an invisible control character ({hidden})"
+            yield RecipientRow(row, cells[column], "invalid", reason, params)
             continue
         try:
             recipient = normalise(raw)

@@ -182,6 +182,58 @@ def test_login_code_requests_are_limited_per_ip() -> None:
     assert not User.objects.filter(email="user20@agency.gov.sg").exists()
 
 
+PROXY = "10.0.0.254"
+
+
+def request_code_via_proxy(email: str, forwarded_for: str) -> Any:
+    """As the TLS proxy passes a request on: from its own address, the client's appended."""
+    return Client().post(REQUEST_URL, {"email": email}, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded_for)
+
+
+def test_behind_one_proxy_two_clients_have_separate_limits(settings: Any) -> None:
+    settings.TRUSTED_PROXY_COUNT = 1
+
+    first = [request_code_via_proxy(f"a{i}@agency.gov.sg", "203.0.113.7") for i in range(21)]
+    second = request_code_via_proxy("b@agency.gov.sg", "198.51.100.9")
+
+    assert [r.status_code for r in first[:20]] == [302] * 20
+    assert "Too many failed login attempts" in first[20].content.decode()
+    assert second.status_code == 302
+    assert InboxMessage.objects.filter(to="b@agency.gov.sg").exists()
+
+
+def test_behind_one_proxy_a_spoofed_forwarded_for_does_not_escape_the_limit(settings: Any) -> None:
+    settings.TRUSTED_PROXY_COUNT = 1
+
+    # The client writes a new left-most address each time; the proxy appends the real one.
+    responses = [
+        request_code_via_proxy(f"a{i}@agency.gov.sg", f"192.0.2.{i}, 203.0.113.7") for i in range(21)
+    ]
+
+    assert [r.status_code for r in responses[:20]] == [302] * 20
+    assert "Too many failed login attempts" in responses[20].content.decode()
+    assert not User.objects.filter(email="a20@agency.gov.sg").exists()
+
+
+def test_login_code_email_names_the_client_behind_the_proxy(settings: Any) -> None:
+    settings.TRUSTED_PROXY_COUNT = 1
+
+    request_code_via_proxy("a@gov.sg", "192.0.2.1, 203.0.113.7")
+
+    text = InboxMessage.objects.get(to="a@gov.sg").text
+    assert "203.0.113.7" in text
+    assert "192.0.2.1" not in text
+    assert PROXY not in text
+
+
+def test_without_trusted_proxies_forwarded_for_is_ignored() -> None:
+    responses = [request_code_via_proxy(f"a{i}@agency.gov.sg", f"192.0.2.{i}") for i in range(21)]
+
+    assert [r.status_code for r in responses[:20]] == [302] * 20
+    assert "Too many failed login attempts" in responses[20].content.decode()
+    assert PROXY in InboxMessage.objects.get(to="a0@agency.gov.sg").text
+
+
 def test_login_code_is_never_logged_or_stored_in_plain_text(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     client = Client()

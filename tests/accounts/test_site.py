@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.conf import settings
 from django.core.management import call_command
@@ -47,6 +49,24 @@ def test_session_cookie_is_httponly_samesite_and_ends_after_a_day_idle(officer_c
     assert cookie["samesite"] == "Lax"
     assert cookie["max-age"] == 24 * 60 * 60
     assert settings.SESSION_SAVE_EVERY_REQUEST is True
+
+
+def test_session_survives_a_secret_key_rotation_through_the_fallbacks(officer: User, settings: Any) -> None:
+    used, unused = Client(), Client()
+    used.force_login(officer)  # both encrypted and hashed under the key in use
+    unused.force_login(officer)
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY = "a-new-secret-key-after-rotation-0123456789abcdefghij"
+
+    settings.SECRET_KEY_FALLBACKS = [old_key]
+    kept = used.get("/")  # a session used while the old key is a fallback moves to the new one
+    settings.SECRET_KEY_FALLBACKS = []
+    still = used.get("/")
+    dropped = unused.get("/")
+
+    assert (kept.status_code, still.status_code) == (200, 200)
+    assert 'data-testid="officer-email">officer@agency.gov.sg<' in kept.content.decode()
+    assert (dropped.status_code, dropped["Location"]) == (302, "/accounts/login/code/?next=/")
 
 
 def test_dashboard_shows_officer_email_and_logout(officer_client: Client) -> None:

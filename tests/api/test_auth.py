@@ -15,6 +15,7 @@ from django.test import Client
 from api.models import ApiKey, ApiSettings, TransactionalEmail
 from api.services.keys import create_api_key
 from tests.api.conftest import EMAIL, ApiClient, send_json
+from tests.factories import make_officer
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +96,9 @@ def test_use_records_last_used_at_at_most_once_a_minute(
     assert api_key[0].last_used_at == start + timedelta(seconds=61)
 
 
-def _post_all(url: str, key: str, count: int, *, send: bool = True) -> list[tuple[int, dict[str, str], Any]]:
+def _post_all(
+    url: str, key: str | list[str], count: int, *, send: bool = True
+) -> list[tuple[int, dict[str, str], Any]]:
     """`count` requests at once from threads, like a client's burst; (status, headers, body) each.
 
     Each thread connects first and only then waits for the others: the test server's listen
@@ -105,9 +108,10 @@ def _post_all(url: str, key: str, count: int, *, send: bool = True) -> list[tupl
     results: list[tuple[int, dict[str, str], Any]] = []
     lock = threading.Lock()
     barrier = threading.Barrier(count)
-    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    keys = [key] if isinstance(key, str) else key
 
     def one(i: int) -> None:
+        headers = {"Authorization": f"Bearer {keys[i % len(keys)]}", "Content-Type": "application/json"}
         connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
         connection.connect()
         barrier.wait()
@@ -138,7 +142,8 @@ def test_twenty_requests_in_one_second_from_one_key_accept_ten_and_refuse_ten(
     live_server: Any, officer: Any
 ) -> None:
     burst_key, plain = create_api_key(owner=officer, label="Burst")
-    _warm_up(live_server.url, create_api_key(owner=officer, label="Warm-up")[1])
+    # Another officer's key: the officer's own would take one of their ten this second.
+    _warm_up(live_server.url, create_api_key(owner=make_officer("warm.up@agency.gov.sg"), label="Warm-up")[1])
 
     # The 20 threads start together, so all 20 requests reach the server within the same second.
     results = _post_all(f"{live_server.url}/api/v1/transactional/email/send", plain, 20)
@@ -156,9 +161,29 @@ def test_twenty_requests_in_one_second_from_one_key_accept_ten_and_refuse_ten(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_rate_limit_is_per_key(live_server: Any, officer: Any) -> None:
+def test_twenty_keys_of_one_officer_limited_to_one_a_second_get_one_answer_a_second(
+    live_server: Any, officer: Any
+) -> None:
+    ApiSettings.objects.create(user=officer, rate_per_second=1, max_active_keys=20)
+    keys = [create_api_key(owner=officer, label=f"Key {i}")[1] for i in range(20)]
+
+    started = time.monotonic()
+    results = _post_all(f"{live_server.url}/api/v1/transactional/email", keys, 20, send=False)
+    elapsed = time.monotonic() - started
+
+    accepted = sum(1 for status, _, _ in results if status == 200)
+    refused = [body for status, _, body in results if status == 429]
+    # All twenty normally land within one second: exactly one 200. On a slow machine a burst may
+    # straddle more seconds, each of which can let one more through, never one per key.
+    assert 1 <= accepted <= 1 + int(elapsed)
+    assert len(refused) == 20 - accepted
+    assert all(body["code"] == "rate_limit" for body in refused)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rate_limit_of_one_officer_leaves_another_officers_keys_alone(live_server: Any, officer: Any) -> None:
     _, first = create_api_key(owner=officer, label="First")
-    _, second = create_api_key(owner=officer, label="Second")
+    _, second = create_api_key(owner=make_officer("someone@other.gov.sg"), label="Second")
 
     url = f"{live_server.url}/api/v1/transactional/email"
     results = _post_all(url, first, 10, send=False) + _post_all(url, second, 10, send=False)
@@ -186,7 +211,9 @@ def test_rate_limit_window_frees_up_after_a_second(officer: Any) -> None:
 
 
 def test_admin_can_set_an_officers_rate(officer: Any, admin_client: Client) -> None:
-    response = admin_client.post("/admin/api/apisettings/add/", {"user": officer.pk, "rate_per_second": 25})
+    response = admin_client.post(
+        "/admin/api/apisettings/add/", {"user": officer.pk, "rate_per_second": 25, "max_active_keys": 10}
+    )
 
     assert response.status_code == 302
     assert ApiSettings.objects.get(user=officer).rate_per_second == 25

@@ -161,7 +161,12 @@ def test_list_exclude_params_leaves_out_the_body(api_client: ApiClient) -> None:
         ),
         (
             "created_at[gte]=yesterday",
-            '"created_at[gte]" input should be a valid datetime or date, input is too short',
+            '"created_at[gte]" must be an ISO 8601 date and time, such as 2026-03-01T00:00:00Z',
+        ),
+        # A number is not ISO 8601, though pydantic alone would take it for a Unix time.
+        (
+            "created_at[lte]=0.5",
+            '"created_at[lte]" must be an ISO 8601 date and time, such as 2026-03-01T00:00:00Z',
         ),
         (
             "sort_by=name",

@@ -250,6 +250,42 @@ def test_send_from_any_other_address_is_400_invalid_from_address(api_client: Api
     )
 
 
+@pytest.mark.parametrize(
+    ("sender", "found"),
+    [
+        ("Clinic A\r\nBcc: everyone@example.com <donotreply@postman.example.gov.sg>", "U+000D"),
+        ("Clinic\x07A <donotreply@postman.example.gov.sg>", "U+0007"),
+        ("Dr Tan\n <officer@agency.gov.sg>", "U+000A"),
+    ],
+)
+def test_send_from_with_a_control_character_is_400_naming_from(
+    sender: str, found: str, api_client: ApiClient
+) -> None:
+    response = send_json(api_client, {**EMAIL, "from": sender})
+
+    assert error_of(response) == (
+        400,
+        {
+            "code": "api_validation",
+            "message": f'"from" must not contain line breaks or control characters (found {found})',
+        },
+    )
+    assert not TransactionalEmail.objects.exists()
+
+
+@pytest.mark.parametrize("reply_to", ["help@agency.gov.sg\r\nBcc: x@example.com", '"a\x1bb"@agency.gov.sg'])
+def test_send_reply_to_with_a_control_character_is_400_naming_reply_to(
+    reply_to: str, api_client: ApiClient
+) -> None:
+    response = send_json(api_client, {**EMAIL, "reply_to": reply_to})
+
+    assert error_of(response) == (
+        400,
+        {"code": "api_validation", "message": '"reply_to" must be a valid email address'},
+    )
+    assert not TransactionalEmail.objects.exists()
+
+
 @pytest.mark.parametrize("reason", ["bounced", "complained"])
 def test_send_to_a_bounced_or_complained_recipient_is_400_with_the_reason(
     api_client: ApiClient, reason: str

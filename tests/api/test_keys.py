@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from api.models import ApiKey
-from api.services.keys import add_months, create_api_key, remind_expiring_keys
+from api.services.keys import ApiKeyError, add_months, create_api_key, remind_expiring_keys, revoke_api_key
 from channels_email.models import InboxMessage
 from tests.api.conftest import ApiClient
 from tests.factories import make_officer
@@ -73,6 +73,52 @@ def test_create_key_without_label_shows_the_error_and_creates_nothing(
     assert response.status_code == 200
     assert "This field is required." in response.content.decode()
     assert not ApiKey.objects.exists()
+
+
+def test_eleventh_active_key_is_refused_on_the_page_and_creates_nothing(
+    officer: Any, officer_client: Client
+) -> None:
+    for i in range(10):
+        create_api_key(owner=officer, label=f"Key {i}")
+
+    response = officer_client.post("/settings/api-keys/", {"label": "One more", "months": "6"})
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert (
+        "You already have 10 active keys, the most you may hold. "
+        "Revoke one you no longer use, then create the new one."
+    ) in page
+    assert KEY_PATTERN.search(page) is None
+    assert ApiKey.objects.filter(owner=officer).count() == 10
+
+
+def test_revoked_and_expired_keys_do_not_count_towards_the_cap(officer: Any) -> None:
+    keys = [create_api_key(owner=officer, label=f"Key {i}")[0] for i in range(10)]
+    revoke_api_key(key=keys[0])
+    ApiKey.objects.filter(pk=keys[1].pk).update(expires_at=timezone.now() - timedelta(days=1))
+
+    create_api_key(owner=officer, label="Replacement 1")
+    create_api_key(owner=officer, label="Replacement 2")
+
+    with pytest.raises(ApiKeyError):
+        create_api_key(owner=officer, label="One too many")
+    assert ApiKey.objects.filter(owner=officer).count() == 12
+
+
+def test_cap_set_for_an_officer_in_the_admin_applies(officer: Any, admin_client: Client) -> None:
+    response = admin_client.post(
+        "/admin/api/apisettings/add/", {"user": officer.pk, "rate_per_second": 10, "max_active_keys": 2}
+    )
+    assert response.status_code == 302
+    create_api_key(owner=officer, label="First")
+    create_api_key(owner=officer, label="Second")
+
+    with pytest.raises(ApiKeyError) as refused:
+        create_api_key(owner=officer, label="Third")
+
+    assert str(refused.value).startswith("You already have 2 active keys")
+    assert create_api_key(owner=make_officer("other@agency.gov.sg"), label="Unaffected")[0].pk
 
 
 def test_key_list_shows_label_last_four_created_last_used_and_expiry(

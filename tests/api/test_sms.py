@@ -203,6 +203,80 @@ def test_twilio_status_callback_with_a_forged_signature_is_403(
     assert sms.status == "SENT"
 
 
+@pytest.mark.parametrize("a_was_sent", [False, True], ids=["a-not-yet-sent", "a-sent"])
+def test_callback_signed_for_one_sms_carrying_anothers_sid_changes_nothing_on_the_other(
+    a_was_sent: bool, credential: TwilioCredential, api_client: ApiClient, twilio: Any
+) -> None:
+    a = send(api_client, SMS).json()["id"]
+    b = send(api_client, {**SMS, "recipient": "9123 4568"}).json()["id"]
+    deliver_sms(sms_id=b)
+    if a_was_sent:
+        deliver_sms(sms_id=a)
+    before = {row.pk: (row.status, row.provider_id) for row in TransactionalSms.objects.all()}
+    b_sid = before[b][1]
+    a_url = callback_url(a)
+    params = {"AccountSid": ACCOUNT_SID, "MessageSid": b_sid, "MessageStatus": "undelivered"}
+
+    response = Client().post(
+        urlsplit(a_url).path,
+        params,
+        HTTP_X_TWILIO_SIGNATURE=RequestValidator(AUTH_TOKEN).compute_signature(a_url, params),
+    )
+
+    assert response.status_code == 403
+    after = {row.pk: (row.status, row.provider_id) for row in TransactionalSms.objects.all()}
+    assert after == before
+    assert after[b] == ("SENT", b_sid)
+
+
+def test_callback_moves_the_sms_its_url_names_when_twilio_calls_before_the_sid_is_recorded(
+    credential: TwilioCredential, api_client: ApiClient, twilio: Any
+) -> None:
+    a = send(api_client, SMS).json()["id"]
+    url = callback_url(a)
+    params = {"AccountSid": ACCOUNT_SID, "MessageSid": "SM" + "a" * 32, "MessageStatus": "sent"}
+
+    response = Client().post(
+        urlsplit(url).path,
+        params,
+        HTTP_X_TWILIO_SIGNATURE=RequestValidator(AUTH_TOKEN).compute_signature(url, params),
+    )
+
+    assert response.status_code == 204
+    row = TransactionalSms.objects.get(pk=a)
+    assert (row.status, row.provider_id) == ("SENT", "SM" + "a" * 32)
+
+
+def test_callback_url_issued_before_a_key_rotation_still_works(
+    credential: TwilioCredential, api_client: ApiClient, twilio: Any, settings: Any
+) -> None:
+    sent = send(api_client, SMS).json()
+    deliver_sms(sms_id=sent["id"])
+    sms = TransactionalSms.objects.get()
+    old_url = twilio.messages("sms")[0]["status_callback"]
+    assert old_url == callback_url(sms.pk)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-after-rotation-0123456789abcdefghij"
+    params = {"AccountSid": ACCOUNT_SID, "MessageSid": sms.provider_id, "MessageStatus": "delivered"}
+
+    response = Client().post(
+        urlsplit(old_url).path,
+        params,
+        HTTP_X_TWILIO_SIGNATURE=RequestValidator(AUTH_TOKEN).compute_signature(old_url, params),
+    )
+    forged_url = old_url.replace(urlsplit(old_url).path.split("/")[-2], "f" * 32)
+    forged = Client().post(
+        urlsplit(forged_url).path,
+        params,
+        HTTP_X_TWILIO_SIGNATURE=RequestValidator(AUTH_TOKEN).compute_signature(forged_url, params),
+    )
+
+    assert (response.status_code, forged.status_code) == (204, 403)
+    sms.refresh_from_db()
+    assert sms.status == "DELIVERED"
+    assert callback_url(sms.pk) != old_url
+
+
 def test_get_another_officers_sms_is_404(
     credential: TwilioCredential, api_client: ApiClient, other_api_client: ApiClient
 ) -> None:

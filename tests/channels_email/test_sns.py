@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from tests.sns import (
     sent_campaign,
     ses_event,
     sign,
+    sns_time,
 )
 
 pytestmark = pytest.mark.django_db
@@ -101,6 +103,11 @@ def test_message_signed_by_another_key_is_refused(officer: Any, fake_aws: FakeAw
         "https://evil.example\\@sns.ap-southeast-1.amazonaws.com/cert.pem",
         "https://sns.ap-southeast-1.amazonaws.com/cert.txt",
         "https://s3.amazonaws.com/sns.ap-southeast-1.amazonaws.com/cert.pem",
+        # Hosts of the old pattern "sns.<anything>.amazonaws.com": not SNS regions.
+        "https://sns.s3.amazonaws.com/cert.pem",
+        "https://sns.evil-bucket.amazonaws.com/cert.pem",
+        "https://sns.us-east-1.amazonaws.com.cn/cert.pem",
+        "https://sns.cn-north-1.amazonaws.com/cert.pem",
     ],
 )
 def test_certificate_from_another_host_is_refused_without_fetching_it(
@@ -121,6 +128,102 @@ def test_certificate_from_another_host_is_refused_without_fetching_it(
 def test_china_region_certificate_host_is_allowed() -> None:
     assert sns.CERT_URL.fullmatch("https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-1.pem")
     assert sns.is_sns_url("https://sns.cn-north-1.amazonaws.com.cn/?Action=ConfirmSubscription")
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "sns.ap-southeast-1.amazonaws.com",
+        "sns.us-east-1.amazonaws.com",
+        "sns.eu-central-2.amazonaws.com",
+        "sns.us-gov-west-1.amazonaws.com",
+        "sns.cn-northwest-1.amazonaws.com.cn",
+    ],
+)
+def test_certificate_hosts_of_real_regions_are_allowed(host: str) -> None:
+    assert sns.CERT_URL.fullmatch(f"https://{host}/SimpleNotificationService-1.pem")
+
+
+# Freshness and replays
+
+
+def test_notification_signed_two_hours_ago_is_refused_without_fetching(
+    officer: Any, fake_aws: FakeAws, tmp_path: Path
+) -> None:
+    sent_campaign(officer, tmp_path, 1)
+    old = fake_aws.notification(
+        ses_event("Bounce", "prov-0", address="person0@example.com"),
+        signed_at=datetime.now(UTC) - timedelta(hours=2),
+    )
+
+    response = post(old)
+
+    assert (response.status_code, response.content) == (403, b"Not a valid SNS message for this service.")
+    assert fake_aws.requested == []
+    assert message_for("person0@example.com").status == MessageStatus.SENT
+    assert suppressions() == []
+
+
+def test_notification_signed_59_minutes_ago_is_recorded(
+    officer: Any, fake_aws: FakeAws, tmp_path: Path
+) -> None:
+    sent_campaign(officer, tmp_path, 1)
+    late = fake_aws.notification(
+        ses_event("Delivery", "prov-0"), signed_at=datetime.now(UTC) - timedelta(minutes=59)
+    )
+
+    response = post(late)
+
+    assert (response.status_code, response.content) == (200, b"Recorded Delivery.")
+    assert message_for("person0@example.com").status == MessageStatus.DELIVERED
+
+
+@pytest.mark.parametrize("timestamp", ["in ten minutes", "yesterday", "2025-03-01 01:02:03", "soon"])
+def test_notification_from_the_future_or_with_a_bad_timestamp_is_refused(
+    timestamp: str, officer: Any, fake_aws: FakeAws, tmp_path: Path
+) -> None:
+    sent_campaign(officer, tmp_path, 1)
+    times = {
+        "in ten minutes": sns_time(datetime.now(UTC) + timedelta(minutes=10)),
+        "yesterday": sns_time(datetime.now(UTC) - timedelta(days=1)),
+    }
+    unsigned = fake_aws.notification(ses_event("Delivery", "prov-0"))
+    del unsigned["Signature"], unsigned["SignatureVersion"]
+
+    response = post(sign({**unsigned, "Timestamp": times.get(timestamp, timestamp)}, fake_aws.key))
+
+    assert response.status_code == 403
+    assert message_for("person0@example.com").status == MessageStatus.SENT
+
+
+def test_replayed_bounce_does_not_suppress_an_address_an_admin_released(
+    officer: Any, fake_aws: FakeAws, tmp_path: Path, admin_client: Client
+) -> None:
+    campaign = sent_campaign(officer, tmp_path, 1)
+    bounce = fake_aws.notification(ses_event("Bounce", "prov-0", address="person0@example.com"))
+    assert post(bounce).status_code == 200
+    suppression = Suppression.objects.get(recipient="person0@example.com")
+    released = admin_client.post(f"/admin/campaigns/suppression/{suppression.pk}/delete/", {"post": "yes"})
+    assert released.status_code == 302
+
+    replayed = post(bounce)
+
+    assert (replayed.status_code, replayed.content) == (200, b"Already recorded.")
+    assert suppressions() == []
+    assert counters(campaign) == (0, 0, 1, 0, 0)
+
+
+def test_a_new_bounce_after_a_release_suppresses_again(
+    officer: Any, fake_aws: FakeAws, tmp_path: Path
+) -> None:
+    sent_campaign(officer, tmp_path, 1)
+    post(fake_aws.notification(ses_event("Bounce", "prov-0", address="person0@example.com")))
+    Suppression.objects.all().delete()
+
+    response = post(fake_aws.notification(ses_event("Bounce", "other-id", address="person0@example.com")))
+
+    assert (response.status_code, response.content) == (200, b"Recorded Bounce.")
+    assert suppressions() == [("person0@example.com", "bounced", None)]
 
 
 def test_replayed_subscription_as_a_notification_is_refused(
@@ -248,7 +351,8 @@ def test_body_that_is_not_an_sns_object_is_400(body: str, fake_aws: FakeAws) -> 
 def test_signed_notification_that_is_not_an_ses_event_is_400(officer: Any, fake_aws: FakeAws) -> None:
     message = fake_aws.notification({"hello": "world"})
     not_json = sign(
-        {**{k: v for k, v in message.items() if k not in ("Signature",)}, "Message": "{"}, fake_aws.key
+        {**{k: v for k, v in message.items() if k not in ("Signature",)}, "Message": "{", "MessageId": "x"},
+        fake_aws.key,
     )
 
     assert post(message).status_code == 400

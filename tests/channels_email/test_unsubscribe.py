@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import html
 import io
 import re
@@ -16,6 +18,7 @@ from campaigns import engine, services
 from campaigns.models import Campaign, CampaignStats, CampaignStatus, Message, MessageStatus, Suppression
 from channels_email import unsubscribe as links
 from channels_email.models import InboxMessage
+from common import signing
 from tests.factories import make_email_campaign, make_officer, people
 
 pytestmark = pytest.mark.django_db
@@ -117,16 +120,75 @@ def test_tampered_link_is_404_on_get_and_post_and_changes_nothing(tamper: Any, s
 
 def test_token_is_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
     compared: list[tuple[str, str]] = []
-    real = links.hmac.compare_digest
+    real = signing.hmac.compare_digest
 
     def spy(a: Any, b: Any) -> bool:
         compared.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(links.hmac, "compare_digest", spy)
+    monkeypatch.setattr(signing.hmac, "compare_digest", spy)
 
     assert links.token_is_valid(7, "a@example.com", "nope") is False
     assert compared == [(links.unsubscribe_token(7, "a@example.com"), "nope")]
+
+
+# Rotating SECRET_KEY
+
+
+def test_link_in_an_inbox_still_works_after_secret_key_rotation(sent: Campaign, settings: Any) -> None:
+    url = link_in_email_to("person1@example.com")
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-after-rotation-0123456789abcdefghij"
+
+    page = Client().get(url)
+    posted = Client().post(url, {"reason": "after rotation"})
+
+    assert (page.status_code, posted.status_code) == (200, 200)
+    assert "Unsubscribe" in text_of(page)
+    assert list(Suppression.objects.values_list("recipient", "reason")) == [
+        ("person1@example.com", "unsubscribed")
+    ]
+    assert stats_of(sent) == (2, 1)
+
+
+def test_new_links_are_signed_with_the_new_key_only(settings: Any) -> None:
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "old-key-0123456789-old-key-0123456789-old", []
+    old_token = links.unsubscribe_token(7, "a@example.com")
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = (
+        "new-key-0123456789-new-key-0123456789-new",
+        ["old-key-0123456789-old-key-0123456789-old"],
+    )
+
+    new_token = links.unsubscribe_token(7, "a@example.com")
+
+    assert new_token != old_token
+    assert links.token_is_valid(7, "a@example.com", new_token)
+    assert links.token_is_valid(7, "a@example.com", old_token)
+    settings.SECRET_KEY_FALLBACKS = []  # the old key dropped: its links stop working
+    assert not links.token_is_valid(7, "a@example.com", old_token)
+
+
+def test_link_signed_with_a_key_we_never_had_is_404_after_rotation(sent: Campaign, settings: Any) -> None:
+    message = Message.objects.get(campaign=sent, recipient="person1@example.com")
+    settings.SECRET_KEY = "attackers-guess-0123456789-attackers-guess-0123456789"
+    forged = links.unsubscribe_token(message.pk, message.recipient)
+    settings.SECRET_KEY = "a-new-secret-key-after-rotation-0123456789abcdefghij"
+    settings.SECRET_KEY_FALLBACKS = ["dev-only-secret-key-not-for-production-0123456789abcdef"]
+
+    response = Client().post(f"/unsubscribe/{message.pk}/{forged}/", {"reason": "forged"})
+
+    assert response.status_code == 404
+    assert Suppression.objects.count() == 0
+
+
+def test_links_already_sent_keep_their_format(sent: Campaign, settings: Any) -> None:
+    """Links emailed before signing moved to common.signing verify unchanged: the token is still
+    the first 32 hex digits of HMAC-SHA256 under SHA-256("postman.unsubscribe:" + key)."""
+    message = Message.objects.get(campaign=sent, recipient="person1@example.com")
+    key = hashlib.sha256(f"postman.unsubscribe:{settings.SECRET_KEY}".encode()).digest()
+    expected = hmac.new(key, f"{message.pk}:person1@example.com".encode(), hashlib.sha256).hexdigest()[:32]
+
+    assert link_in_email_to("person1@example.com") == f"/unsubscribe/{message.pk}/{expected}/"
 
 
 def test_one_click_post_without_csrf_token_unsubscribes(sent: Campaign, agency: Agency) -> None:

@@ -22,6 +22,7 @@ AUTH_TOKEN = "authtoken-0000000000000000-abcd"
 API_KEY_SID = "SK" + "2" * 32
 API_KEY_SECRET = "apikeysecret-000000000000-wxyz"
 SENDER = "+6580000000"
+OWN_MOBILE = "+6598765432"  # the officer's own, verified with the credential
 BODY = "Hi {{name}}, your code is {{code}}."
 
 
@@ -53,6 +54,7 @@ def make_credential(
     auth_token: str = AUTH_TOKEN,
     api_key: bool = False,
     max_rate: int = 100,
+    verified_number: str = OWN_MOBILE,
 ) -> TwilioCredential:
     """A stored credential, as if verified (the verification itself is tested on the page)."""
     return TwilioCredential.objects.create(
@@ -67,6 +69,7 @@ def make_credential(
         from_number=SENDER,
         max_rate=max_rate,
         verified_at=timezone.now(),
+        verified_number=verified_number,
     )
 
 

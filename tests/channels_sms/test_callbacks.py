@@ -129,6 +129,43 @@ def test_status_callback_with_wrong_url_token_is_403(client: Client, sent: list[
     assert counters(sent[0]) == (3, 0, 0)
 
 
+def test_callback_url_given_to_twilio_before_a_key_rotation_still_works(
+    client: Client, sent: list[Message], settings: Any
+) -> None:
+    old_url = callback_url(sent[0].pk)  # as Twilio holds it since the send
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-after-rotation-0123456789abcdefghij"
+    params = callback(sent[0], "delivered")
+
+    response = client.post(
+        urlsplit(old_url).path,
+        params,
+        HTTP_X_TWILIO_SIGNATURE=RequestValidator(AUTH_TOKEN).compute_signature(old_url, params),
+    )
+
+    assert response.status_code == 204
+    sent[0].refresh_from_db()
+    assert sent[0].status == MessageStatus.DELIVERED
+    assert callback_url(sent[0].pk) != old_url  # new sends get URLs under the new key
+
+
+def test_callback_url_under_a_key_no_longer_listed_is_403(
+    client: Client, sent: list[Message], settings: Any
+) -> None:
+    old_url = callback_url(sent[0].pk)
+    settings.SECRET_KEY = "a-new-secret-key-after-rotation-0123456789abcdefghij"
+    params = callback(sent[0], "delivered")
+
+    response = client.post(
+        urlsplit(old_url).path,
+        params,
+        HTTP_X_TWILIO_SIGNATURE=RequestValidator(AUTH_TOKEN).compute_signature(old_url, params),
+    )
+
+    assert response.status_code == 403
+    assert counters(sent[0]) == (3, 0, 0)
+
+
 def test_status_callback_repeated_or_late_never_moves_back(client: Client, sent: list[Message]) -> None:
     first = post(client, sent[0], callback(sent[0], "delivered"))
     repeated = post(client, sent[0], callback(sent[0], "delivered"))

@@ -67,6 +67,7 @@ def test_add_credential_sends_a_test_sms_and_stores_secrets_encrypted(
         ACCOUNT_SID,
     )
     assert (credential.from_number, credential.max_rate, credential.auth_token_last4) == (SENDER, 80, "abcd")
+    assert credential.verified_number == "+6591234567"
     assert credential.auth_token() == AUTH_TOKEN
     assert "••••abcd" in page_text(response)
     assert AUTH_TOKEN not in page_text(response)

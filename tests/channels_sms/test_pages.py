@@ -131,6 +131,25 @@ def test_sms_test_page_sends_with_the_chosen_credential(
     assert SmsCampaignSettings.objects.get(campaign=campaign).credential == credential
 
 
+def test_sms_test_page_offers_the_officers_own_mobile_and_refuses_others(
+    officer_client: Client, officer: User, twilio: Any, tmp_path: Path
+) -> None:
+    credential = make_credential(officer)
+    campaign = make_sms_campaign(officer, phones(2), tmp_path=tmp_path)
+
+    page = officer_client.get(f"/campaigns/{campaign.pk}/test/")
+    refused = officer_client.post(
+        f"/campaigns/{campaign.pk}/test/", {"credential": credential.pk, "phone": "9123 4567"}
+    )
+
+    assert page.context["form"]["phone"].value() == "+6598765432"
+    assert (
+        "Test SMS go only to your own Singapore mobile: +6598765432. "
+        "To use another, add a Twilio credential with it as the test number."
+    ) in text_of(refused)
+    assert twilio.messages("sms") == []
+
+
 def test_sms_test_page_refuses_another_officers_credential(
     officer_client: Client, officer: User, other_officer: User, twilio: Any, tmp_path: Path
 ) -> None:

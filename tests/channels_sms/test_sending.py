@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -9,11 +10,14 @@ from django.db import connection
 from twilio.base.exceptions import TwilioRestException
 
 from accounts.models import User
+from api.schemas import SmsSendIn
+from api.services.keys import create_api_key
+from api.services.sms import accept_sms, deliver_sms
 from campaigns import engine, services
 from campaigns.models import Campaign, CampaignStats, CampaignStatus, Message, MessageStatus, Suppression
 from channels_sms.callbacks import callback_url
 from channels_sms.models import TwilioCredential
-from channels_sms.sending import rate_buckets
+from channels_sms.sending import credential_bucket, rate_buckets
 from channels_sms.services import send_sms_test
 from channels_sms.transport import SmsResult, result_for_error
 from common.ratelimit import Bucket
@@ -216,6 +220,59 @@ def test_campaigns_sharing_a_credential_stay_under_its_ceiling_together(
     assert max_in_any_second([m["at"] for m in received]) <= 10
 
 
+@pytest.mark.django_db(transaction=True)
+def test_campaign_and_api_sends_on_one_credential_stay_under_its_ceiling_together(
+    officer: User, twilio: Any, tmp_path: Path
+) -> None:
+    credential = make_credential(officer, max_rate=10)
+    campaign = start(
+        make_sms_campaign(officer, phones(20), tmp_path=tmp_path, credential=credential), rate=10
+    )
+    key = create_api_key(owner=officer, label="System")[0]
+    api_ids = [
+        accept_sms(
+            key=key,
+            data=SmsSendIn(recipient=number(100 + i), body=f"API {i}", label=credential.label),
+            enqueue=lambda _id: None,
+        ).pk
+        for i in range(20)
+    ]
+
+    def send_campaign() -> None:
+        try:
+            while engine.run_for(campaign.pk, seconds=30):
+                pass
+        finally:
+            connection.close()
+
+    def send_api() -> None:
+        try:
+            for sms_id in api_ids:
+                while not (outcome := deliver_sms(sms_id=sms_id)).done:
+                    time.sleep(outcome.retry_in)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send_campaign), threading.Thread(target=send_api)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    received = twilio.messages("sms")
+    assert len(received) == 40
+    assert sum(1 for m in received if m["body"].startswith("API ")) == 20
+    assert max_in_any_second([m["at"] for m in received]) <= 10
+
+
+def test_campaign_and_api_name_the_same_bucket_for_a_credential(officer: User, tmp_path: Path) -> None:
+    credential = make_credential(officer, max_rate=30)
+    campaign = make_sms_campaign(officer, phones(1), tmp_path=tmp_path, credential=credential)
+
+    assert credential_bucket(credential) == Bucket(f"twilio:{credential.pk}", 30)
+    assert rate_buckets(campaign)[-1] == credential_bucket(credential)
+
+
 @pytest.mark.django_db
 def test_send_sms_test_goes_to_the_given_number_marked_test(
     officer: User, twilio: Any, tmp_path: Path
@@ -230,6 +287,65 @@ def test_send_sms_test_goes_to_the_given_number_marked_test(
     assert received["status_callback"] is None
     assert Message.objects.filter(campaign=campaign, status="queued").count() == 2
     assert campaign.sms_settings.credential == credential
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("verified", "to"),
+    [
+        ("+6598765432", "+6591234567"),  # another Singapore mobile: not the officer's own
+        ("+447700900123", "+447700900123"),  # verified, but not a Singapore mobile
+        ("", "+6598765432"),  # a credential added before numbers were kept
+    ],
+)
+def test_send_sms_test_goes_only_to_the_officers_own_singapore_mobile(
+    verified: str, to: str, officer: User, twilio: Any, tmp_path: Path
+) -> None:
+    credential = make_credential(officer, verified_number=verified)
+    campaign = make_sms_campaign(officer, phones(1), tmp_path=tmp_path)
+
+    with pytest.raises(services.CampaignError) as caught:
+        send_sms_test(campaign=campaign, credential=credential, to=to)
+
+    assert str(caught.value).startswith("Test SMS go only to your own Singapore mobile")
+    assert twilio.messages("sms") == []
+
+
+@pytest.mark.django_db
+def test_send_sms_test_may_use_a_number_verified_with_another_of_the_officers_credentials(
+    officer: User, twilio: Any, tmp_path: Path
+) -> None:
+    make_credential(officer, label="Old", verified_number="+6581234567")
+    credential = make_credential(officer, label="New")
+    campaign = make_sms_campaign(officer, phones(1), tmp_path=tmp_path)
+
+    send_sms_test(campaign=campaign, credential=credential, to="+6581234567")
+
+    assert [m["to"] for m in twilio.messages("sms")] == ["+6581234567"]
+
+
+@pytest.mark.django_db
+def test_send_sms_test_is_limited_to_ten_an_hour_per_officer(
+    officer: User, other_officer: User, twilio: Any, tmp_path: Path
+) -> None:
+    credential = make_credential(officer)
+    campaign = make_sms_campaign(officer, phones(1), tmp_path=tmp_path)
+    for _ in range(10):
+        send_sms_test(campaign=campaign, credential=credential, to="+6598765432")
+
+    with pytest.raises(services.CampaignError) as caught:
+        send_sms_test(campaign=campaign, credential=credential, to="+6598765432")
+    theirs = make_credential(other_officer, label="Theirs")
+    send_sms_test(
+        campaign=make_sms_campaign(other_officer, phones(1), tmp_path=tmp_path),
+        credential=theirs,
+        to="+6598765432",
+    )
+
+    assert str(caught.value) == (
+        "You have sent 10 test SMS in the last hour, the most allowed. Try again in 60 minutes."
+    )
+    assert len(twilio.messages("sms")) == 11  # ten of the officer's, one of the other's
 
 
 @pytest.mark.django_db
