@@ -236,6 +236,7 @@ def settings_process(**variables: str) -> subprocess.CompletedProcess[str]:
         "SECRET_KEY": "s" * 50,
         "ALLOWED_HOSTS": "postman.example",
         "SMS_CREDENTIAL_KEYS": key,
+        "TELEGRAM_CREDENTIAL_KEYS": key,
         "WEBHOOKS_SECRET_KEYS": key,
         **variables,
     }
