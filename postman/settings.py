@@ -199,6 +199,10 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# The ingest task reads a recipient file in a child process bounded in time and in memory (beyond
+# what the reader starts with); past either the file is refused with a message saying which.
+INGEST_TIME_LIMIT_SECONDS = float(env("INGEST_TIME_LIMIT_SECONDS", "600"))
+INGEST_MEMORY_LIMIT_MB = int(env("INGEST_MEMORY_LIMIT_MB", "1024"))
 # Uploads stream to disk above this size instead of being held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
