@@ -128,8 +128,7 @@ class BoundedRead:
         assert self._process.stdout is not None
         while self.read(1 << 20):
             pass
-        _, status, usage = os.wait4(self._process.pid, 0)
-        self._process.returncode = os.waitstatus_to_exitcode(status)
+        self._process.wait()
         self._timer.cancel()
         raw = self._result.read()
         if self._timed_out:
@@ -146,7 +145,7 @@ class BoundedRead:
         return ReadSummary(
             info=RecipientFileInfo(**result["info"]),
             counts=result["counts"],
-            peak_memory_bytes=usage.ru_maxrss * 1024,
+            peak_memory_bytes=result["peak_memory_bytes"],
             seconds=time.monotonic() - self._started,
         )
 
@@ -198,7 +197,16 @@ def _write_rows(arguments: dict[str, Any], out: Any) -> dict[str, Any]:
         for row in chunk:
             counts[_STATUS[row.status]] += 1
         out.write("".join([copy_line(campaign_id, row) for row in chunk]).encode())
-    return {"info": info.__dict__, "counts": counts}
+    return {"info": info.__dict__, "counts": counts, "peak_memory_bytes": _peak_memory()}
+
+
+def _peak_memory() -> int:
+    # Our own high-water mark: the parent's rusage for us would count its memory at the fork.
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def main() -> None:
