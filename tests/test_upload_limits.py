@@ -35,7 +35,7 @@ class CountingPayload(FakePayload):
         self.bytes_read += len(data)
         return data
 
-    def readline(self, size: int = -1, /) -> bytes:
+    def readline(self, size: int | None = -1, /) -> bytes:
         data = super().readline(size)
         self.bytes_read += len(data)
         return data
@@ -44,7 +44,8 @@ class CountingPayload(FakePayload):
 def post_streamed(client: Client, url: str, fields: dict[str, Any]) -> tuple[Any, CountingPayload]:
     body = encode_multipart(BOUNDARY, fields)
     payload = CountingPayload(body)
-    response = client.generic("POST", url, body, content_type=MULTIPART_CONTENT, **{"wsgi.input": payload})
+    extra: dict[str, Any] = {"wsgi.input": payload}
+    response = client.generic("POST", url, body, content_type=MULTIPART_CONTENT, **extra)
     return response, payload
 
 

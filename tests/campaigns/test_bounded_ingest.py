@@ -127,7 +127,8 @@ def crafted_workbook(junk_bytes: int) -> bytes:
     sheet = (
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
         '<row r="1"><c r="A1" t="inlineStr"><is><t>recipient</t></is></c>'
-        '<c r="B1" t="inlineStr"><is><t>name</t></is></c><c r="C1" t="inlineStr"><is><t>code</t></is></c></row>'
+        '<c r="B1" t="inlineStr"><is><t>name</t></is></c>'
+        '<c r="C1" t="inlineStr"><is><t>code</t></is></c></row>'
         f'<row r="2"><c r="A2" t="inlineStr"><is><t>a@example.com</t></is></c>{cell}</row>'
         "</sheetData></worksheet>"
     )
