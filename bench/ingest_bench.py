@@ -72,7 +72,7 @@ def run(rows: int) -> None:
         text=True,
     )
     whole = time.perf_counter() - started
-    seconds = float(child.stdout.strip().splitlines()[-1])
+    seconds = float(child.stdout.strip().splitlines()[-3])
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     bare = bare_copy(path)
     print(

@@ -110,16 +110,18 @@ def load_recipients(
             limits=limits,
             progress=progress,
         ) as reader:
-            with connection.cursor() as cursor:
-                cursor.copy_expert(f"COPY campaigns_message ({COPY_COLUMNS}) FROM STDIN", reader, 1 << 20)
-            summary = reader.finish()
-        logger.info(
-            "Read recipient file %s: %s rows in %.1f s, reader peak memory %d MB",
-            recipient_file.pk,
-            reader.rows,
-            summary.seconds,
-            summary.peak_memory_bytes // 1024**2,
-        )
+            try:
+                with connection.cursor() as cursor:
+                    cursor.copy_expert(f"COPY campaigns_message ({COPY_COLUMNS}) FROM STDIN", reader, 1 << 20)
+                summary = reader.finish()
+            finally:
+                logger.info(
+                    "Read recipient file %s: %s rows in %.2f s, reader peak memory %d MB",
+                    recipient_file.pk,
+                    reader.rows,
+                    reader.seconds,
+                    reader.peak_memory_bytes // 1024**2,
+                )
         counts = {status: count for status, count in summary.counts.items() if count}
         with connection.cursor() as cursor:
             # Statistics from before a bulk load can steer the claim query off its partial index.

@@ -87,6 +87,8 @@ class BoundedRead:
         self.rows = 0
         self._reported = 0
         self._timed_out = False
+        self.peak_memory_bytes = 0
+        self.seconds = 0.0
         self._started = time.monotonic()
         result_read, result_write = os.pipe()
         arguments = {
@@ -128,9 +130,10 @@ class BoundedRead:
         assert self._process.stdout is not None
         while self.read(1 << 20):
             pass
+        raw = self._result.read()  # before waiting: a summary past the pipe's buffer would block
         self._process.wait()
+        self.seconds = time.monotonic() - self._started
         self._timer.cancel()
-        raw = self._result.read()
         if self._timed_out:
             raise RecipientFileError(_time_message(self._limits))
         if not raw:
@@ -138,6 +141,7 @@ class BoundedRead:
             died_of_memory = self._process.returncode < 0
             raise RecipientFileError(_memory_message(self._limits) if died_of_memory else _UNREADABLE)
         result: dict[str, Any] = json.loads(raw)
+        self.peak_memory_bytes = result.get("peak_memory_bytes", 0)
         if result.get("error") == _OUT_OF_MEMORY:
             raise RecipientFileError(_memory_message(self._limits))
         if "error" in result:
@@ -145,8 +149,8 @@ class BoundedRead:
         return ReadSummary(
             info=RecipientFileInfo(**result["info"]),
             counts=result["counts"],
-            peak_memory_bytes=result["peak_memory_bytes"],
-            seconds=time.monotonic() - self._started,
+            peak_memory_bytes=self.peak_memory_bytes,
+            seconds=self.seconds,
         )
 
     def __enter__(self) -> BoundedRead:
@@ -157,6 +161,7 @@ class BoundedRead:
         if self._process.returncode is None:
             self._process.kill()
             self._process.wait()
+        self.seconds = time.monotonic() - self._started
         if self._process.stdout is not None:
             self._process.stdout.close()
         self._result.close()
@@ -197,7 +202,7 @@ def _write_rows(arguments: dict[str, Any], out: Any) -> dict[str, Any]:
         for row in chunk:
             counts[_STATUS[row.status]] += 1
         out.write("".join([copy_line(campaign_id, row) for row in chunk]).encode())
-    return {"info": info.__dict__, "counts": counts, "peak_memory_bytes": _peak_memory()}
+    return {"info": info.__dict__, "counts": counts}
 
 
 def _peak_memory() -> int:
@@ -225,6 +230,7 @@ def main() -> None:
         traceback.print_exc()
         result = {"error": _UNREADABLE}
     sys.stdout.buffer.close()
+    result["peak_memory_bytes"] = _peak_memory()
     with os.fdopen(arguments["result_fd"], "w") as out:
         json.dump(result, out)
 
