@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import io
 import random
-import re
 import string
-import subprocess
 import sys
 import time
 import zipfile
@@ -19,13 +17,10 @@ from pathlib import Path
 
 import openpyxl
 
-from bench.ingest_bench import make_campaign
-from bench.setup import ROOT, WORK, reset_data
+from bench.ingest_bench import make_campaign, run_ingest
+from bench.setup import WORK, reset_data
 
 CRAFTED_BYTES = 128 * 1024
-_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PACKAGE = "http://schemas.openxmlformats.org/package/2006/relationships"
 
 
 def write_xlsx(path: Path, rows: int) -> None:
@@ -50,35 +45,24 @@ def _junk(size: int, seed: int) -> str:
 
 
 def _crafted_zip(junk_bytes: int) -> bytes:
-    """Junk in an inline cell of the sheet (what the old regex scanned) and in the shared strings."""
+    """A workbook Excel's own format allows (saved by openpyxl), with junk in an inline cell of the
+    sheet (what the old formula regex scanned) and in the shared strings."""
+    book = openpyxl.Workbook()
+    book.active.append(["recipient", "name", "code"])
+    saved = io.BytesIO()
+    book.save(saved)
     cell = f'<c r="B2" t="inlineStr"><is><t><![CDATA[{_junk(junk_bytes, 1)}]]></t></is></c>'
-    sheet = (
-        f'<worksheet xmlns="{_MAIN}"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c>'
-        '<c r="B1" t="inlineStr"><is><t>name</t></is></c><c r="C1" t="s"><v>1</v></c></row>'
-        f'<row r="2"><c r="A2" t="inlineStr"><is><t>a@example.com</t></is></c>{cell}</row>'
-        "</sheetData></worksheet>"
-    )
-    shared = (
-        f'<sst xmlns="{_MAIN}"><si><t>recipient</t></si>'
-        f"<si><t>code</t></si><si><t><![CDATA[{_junk(junk_bytes, 2)}]]></t></si></sst>"
-    )
-    parts = {
-        "[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-        '<Default Extension="xml" ContentType="application/xml"/></Types>',
-        "_rels/.rels": f'<Relationships xmlns="{_PACKAGE}"><Relationship Id="r1" '
-        f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
-        "xl/workbook.xml": f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>'
-        '<sheet name="Recipients" sheetId="1" r:id="rId1"/></sheets></workbook>',
-        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{_PACKAGE}"><Relationship Id="rId1" '
-        f'Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" '
-        f'Type="{_REL}/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
-        "xl/sharedStrings.xml": shared,
-        "xl/worksheets/sheet1.xml": sheet,
-    }
+    row = f'<row r="2"><c r="A2" t="inlineStr"><is><t>a@example.com</t></is></c>{cell}</row>'
+    shared = f"<si><t><![CDATA[{_junk(junk_bytes, 2)}]]></t></si></sst>"
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, part in parts.items():
-            archive.writestr(name, part)
+    with zipfile.ZipFile(saved) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            part = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                part = part.replace(b"</sheetData>", row.encode() + b"</sheetData>")
+            elif info.filename == "xl/sharedStrings.xml":
+                part = part.replace(b"</sst>", shared.encode())
+            target.writestr(info.filename, part)
     return buffer.getvalue()
 
 
@@ -94,25 +78,11 @@ def write_crafted(path: Path) -> None:
     path.write_bytes(_crafted_zip(low))
 
 
-def _ingest(file_id: int) -> tuple[float, float, str, str]:
-    """Task seconds, the ingest process's peak RSS (MB), the reader's log line, and the outcome."""
-    child = subprocess.run(
-        [sys.executable, "-m", "bench.ingest_child", str(file_id), "--any-outcome"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    seconds, peak_mb, outcome = child.stdout.strip().splitlines()[-3:]
-    reader = re.search(r"reader peak memory (\d+) MB", child.stderr)
-    return float(seconds), float(peak_mb), reader[1] if reader else "?", outcome
-
-
 def run(rows: int = 100_000) -> None:
     reset_data()
     path = WORK / f"recipients-{rows}.xlsx"
     write_xlsx(path, rows)
-    seconds, peak_mb, reader_mb, outcome = _ingest(make_campaign(path, f"xlsx bench {rows}"))
+    seconds, peak_mb, reader_mb, outcome = run_ingest(make_campaign(path, f"xlsx bench {rows}"))
     print(
         f"xlsx ingest: {rows:,} rows in {seconds:.2f} s = {rows / seconds:,.0f} rows/s; "
         f"reader peak {reader_mb} MB, task process peak RSS {peak_mb:.0f} MB ({outcome})"
@@ -120,7 +90,7 @@ def run(rows: int = 100_000) -> None:
     crafted = WORK / "crafted-128k.xlsx"
     write_crafted(crafted)
     started = time.perf_counter()
-    seconds, peak_mb, reader_mb, outcome = _ingest(make_campaign(crafted, "crafted workbook"))
+    seconds, peak_mb, reader_mb, outcome = run_ingest(make_campaign(crafted, "crafted workbook"))
     whole = time.perf_counter() - started
     print(
         f"crafted {crafted.stat().st_size / 1024:.0f} KiB workbook: refused in {seconds:.2f} s "
