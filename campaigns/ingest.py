@@ -87,41 +87,15 @@ def local_copy(stored: FieldFile) -> Iterator[Path]:
 def load_recipients(
     *, recipient_file: RecipientFile, path: Path, progress: Callable[[int], None]
 ) -> dict[str, int]:
-    """Replace the campaign's messages with the file's rows; returns counts per status.
-
-    The file is read in a child process bounded by INGEST_TIME_LIMIT_SECONDS and
-    INGEST_MEMORY_LIMIT_MB, whose COPY text goes straight into one COPY.
-    """
+    """Replace the campaign's messages with the file's rows; returns counts per status."""
     campaign = recipient_file.campaign
-    limits = Limits(
-        seconds=settings.INGEST_TIME_LIMIT_SECONDS, memory_bytes=settings.INGEST_MEMORY_LIMIT_MB * 1024**2
-    )
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if locked.status != CampaignStatus.DRAFT:
             # A late ingest task must never replace the list of a campaign already sending.
             raise RecipientFileError("The campaign is no longer a draft, so its recipients cannot change.")
         Message.objects.filter(campaign=campaign).delete()
-        with BoundedRead(
-            path,
-            campaign_id=campaign.pk,
-            channel=campaign.channel,
-            keywords=campaign.keywords,
-            limits=limits,
-            progress=progress,
-        ) as reader:
-            try:
-                with connection.cursor() as cursor:
-                    cursor.copy_expert(f"COPY campaigns_message ({COPY_COLUMNS}) FROM STDIN", reader, 1 << 20)
-                summary = reader.finish()
-            finally:
-                logger.info(
-                    "Read recipient file %s: %s rows in %.2f s, reader peak memory %d MB",
-                    recipient_file.pk,
-                    reader.rows,
-                    reader.seconds,
-                    reader.peak_memory_bytes // 1024**2,
-                )
+        summary = _copy_rows(recipient_file, path, progress)
         counts = {status: count for status, count in summary.counts.items() if count}
         with connection.cursor() as cursor:
             # Statistics from before a bulk load can steer the claim query off its partial index.
@@ -133,6 +107,34 @@ def load_recipients(
         _reset_stats(campaign, counts)
         _finish_file(recipient_file, counts, summary)
     return counts
+
+
+def _copy_rows(recipient_file: RecipientFile, path: Path, progress: Callable[[int], None]) -> ReadSummary:
+    """COPY the rows a bounded child process reads from the file (INGEST_* limits)."""
+    campaign = recipient_file.campaign
+    limits = Limits(
+        seconds=settings.INGEST_TIME_LIMIT_SECONDS, memory_bytes=settings.INGEST_MEMORY_LIMIT_MB * 1024**2
+    )
+    with BoundedRead(
+        path,
+        campaign_id=campaign.pk,
+        channel=campaign.channel,
+        keywords=campaign.keywords,
+        limits=limits,
+        progress=progress,
+    ) as reader:
+        try:
+            with connection.cursor() as cursor:
+                cursor.copy_expert(f"COPY campaigns_message ({COPY_COLUMNS}) FROM STDIN", reader, 1 << 20)
+            return reader.finish()
+        finally:
+            logger.info(
+                "Read recipient file %s: %s rows in %.2f s, reader peak memory %d MB",
+                recipient_file.pk,
+                reader.rows,
+                reader.seconds,
+                reader.peak_memory_bytes // 1024**2,
+            )
 
 
 def _reset_stats(campaign: Campaign, counts: dict[str, int]) -> None:
