@@ -17,26 +17,27 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
+# Development mode (dev inbox, fake provider) is asked for here: DEBUG is off by default.
 run: $(VENV)/.installed
-	$(PY) scripts/devservices.py -- bash scripts/run.sh
+	DEBUG=1 $(PY) scripts/devservices.py -- bash scripts/run.sh
 
 test: $(VENV)/.installed
-	REDIS_KEY_PREFIX=test $(PY) scripts/devservices.py -- $(PY) -m pytest $(PYTEST_ARGS)
+	DEBUG=1 REDIS_KEY_PREFIX=test $(PY) scripts/devservices.py -- $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy .
+	DEBUG=1 $(VENV)/bin/mypy .  # django-stubs loads the settings, which need DEBUG or secrets
 
 bench: $(VENV)/.installed
 	$(PY) scripts/devservices.py -- $(PY) -m bench
 
 migrate: $(VENV)/.installed
-	$(PY) scripts/devservices.py -- $(PY) manage.py migrate
+	DEBUG=1 $(PY) scripts/devservices.py -- $(PY) manage.py migrate
 
 superuser: $(VENV)/.installed
 	@test -n "$(EMAIL)" || { echo "usage: make superuser EMAIL=you@agency.gov.sg"; exit 1; }
-	$(PY) scripts/devservices.py -- $(PY) manage.py createstaff "$(EMAIL)"
+	DEBUG=1 $(PY) scripts/devservices.py -- $(PY) manage.py createstaff "$(EMAIL)"
 
 fake-provider: $(VENV)/.installed
 	$(PY) -m fake_provider --port 8025 --log var/fake_provider.jsonl

@@ -1,10 +1,17 @@
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
+from django.utils.html import format_html
 
+from accounts.forms import AgencyForm
 from accounts.models import Agency, AllowedAddress, AllowedDomain, User
+from accounts.selectors import agency_logo_url
+from accounts.services import set_agency_logo
 
 # The admin has no password form: staff log in by one-time code like every officer, under
 # the same rate limits.
@@ -31,8 +38,24 @@ class OfficerAdmin(UserAdmin):
 
 @admin.register(Agency)
 class AgencyAdmin(admin.ModelAdmin[Agency]):
+    form = AgencyForm
     list_display = ["name", "created_at"]
     search_fields = ["name"]
+    readonly_fields = ["current_logo"]
+    fields = ["name", "current_logo", "logo_upload", "remove_logo"]
+
+    @admin.display(description="Current logo")
+    def current_logo(self, agency: Agency) -> str:
+        url = agency_logo_url(agency)
+        return format_html('<img src="{}" alt="" height="48">', url) if url else "None"
+
+    def save_model(self, request: HttpRequest, obj: Agency, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        png = form.cleaned_data.get("logo_upload")
+        if png is not None:
+            set_agency_logo(agency=obj, png=png)
+        elif form.cleaned_data.get("remove_logo"):
+            set_agency_logo(agency=obj, png=None)
 
 
 @admin.register(AllowedDomain)

@@ -3,6 +3,8 @@ from __future__ import annotations
 from allauth.account.forms import RequestLoginCodeForm
 from django import forms
 
+from accounts.logos import LogoRefused, draw_logo
+from accounts.models import Agency
 from accounts.selectors import allowed_domains_description, is_allowed_email
 from accounts.services import ensure_officer
 
@@ -27,3 +29,28 @@ class AgencyLoginCodeForm(RequestLoginCodeForm):
         officer = ensure_officer(email=email)
         self._user = officer if officer.is_active else None
         return email
+
+
+class AgencyForm(forms.ModelForm[Agency]):
+    """The admin's agency form: a logo upload is kept only as the PNG draw_logo makes of it."""
+
+    logo_upload = forms.FileField(
+        label="Logo",
+        required=False,
+        help_text="PNG, JPEG, GIF or WebP, shown at the top of emails. Stored as a PNG of at most "
+        "600 by 200 pixels.",
+    )
+    remove_logo = forms.BooleanField(label="Remove the logo", required=False)
+
+    class Meta:
+        model = Agency
+        fields = ["name"]
+
+    def clean_logo_upload(self) -> bytes | None:
+        upload = self.cleaned_data.get("logo_upload")
+        if not upload:
+            return None
+        try:
+            return draw_logo(upload, upload.size or 0)
+        except LogoRefused as refused:
+            raise forms.ValidationError(str(refused)) from None

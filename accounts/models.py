@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -7,9 +8,16 @@ from django.db import models
 from django.db.models.functions import Lower
 
 
+def agency_logo_name(instance: Agency, filename: str) -> str:
+    return f"agency-logos/{uuid.uuid4().hex}.png"
+
+
 class Agency(models.Model):
     name = models.CharField(max_length=200, unique=True)
-    logo = models.ImageField(upload_to="agency-logos/", blank=True)
+    # Always a PNG that Postman drew itself from the uploaded image (accounts.services), served
+    # only by the agency_logo view with this type: never the uploaded bytes, never by its path.
+    logo = models.FileField(upload_to=agency_logo_name, blank=True)
+    logo_content_type = models.CharField(max_length=50, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

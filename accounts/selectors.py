@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 from django.conf import settings
+from django.urls import reverse
 
 from accounts.models import Agency, AllowedAddress, AllowedDomain, User
 
@@ -43,3 +46,11 @@ def allowed_domains_description() -> str:
     rules = [*settings.ALLOWED_EMAIL_DOMAINS, *AllowedDomain.objects.values_list("domain", flat=True)]
     shown = [f"any address ending in {rule}" if rule.startswith(".") else f"@{rule}" for rule in rules]
     return ", ".join(shown)
+
+
+def agency_logo_url(agency: Agency | None) -> str:
+    """The logo's public address for emails ("" without one); the file name versions it for caches."""
+    if agency is None or not agency.logo or not agency.logo_content_type:
+        return ""
+    version = PurePosixPath(agency.logo.name or "").stem[:12]
+    return f"{settings.SITE_URL}{reverse('accounts:agency_logo', args=[agency.pk])}?v={version}"

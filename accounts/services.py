@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
-from accounts.models import User
+from accounts.logos import LOGO_CONTENT_TYPE
+from accounts.models import Agency, User
 from accounts.selectors import agency_for_email
 
 
@@ -27,3 +29,18 @@ def create_staff(*, email: str) -> User:
     user.is_superuser = True
     user.save(update_fields=["is_staff", "is_superuser"])
     return user
+
+
+def set_agency_logo(*, agency: Agency, png: bytes | None) -> Agency:
+    """Store a logo drawn by accounts.logos.draw_logo (None removes it); the old file goes."""
+    old = agency.logo.name
+    if png is None:
+        agency.logo.name, agency.logo_content_type = "", ""
+        agency.save(update_fields=["logo", "logo_content_type"])
+    else:
+        agency.logo.save("logo.png", ContentFile(png), save=False)
+        agency.logo_content_type = LOGO_CONTENT_TYPE
+        agency.save(update_fields=["logo", "logo_content_type"])
+    if old and old != agency.logo.name:
+        transaction.on_commit(lambda: agency.logo.storage.delete(old))
+    return agency

@@ -9,10 +9,11 @@ as firmly as a real executable: a recipient's mail program trusts the extension.
 from __future__ import annotations
 
 import io
-import zipfile
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import IO
+
+from common import zips
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,9 @@ _ODF = {ODT.mimetype: ODT, ODS.mimetype: ODS, ODP.mimetype: ODP}
 # Office keeps VBA in vbaProject.bin; OpenDocument keeps Basic and scripts in these folders.
 _MACRO_FILE = "vbaproject.bin"
 _MACRO_FOLDERS = ("basic/", "scripts/")
+# A document may expand past this only as a decompression bomb would (10 MB in: 100 to 1).
+MAX_EXPANDED_BYTES = 1024 * 1024 * 1024
+BOMB = "is compressed far more than documents are (a zip bomb?), so it cannot be attached."
 
 
 class AttachmentRefused(ValueError):
@@ -129,11 +133,19 @@ def sniff(filename: str, content: bytes) -> FileKind:
 
 
 def _zip_kind(filename: str, content: bytes) -> FileKind:
+    """Tell the document type from the zip's member names and at most a few hundred inflated bytes."""
     try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            names = [name.lower() for name in archive.namelist()]
-            odf_type = archive.read("mimetype").decode("ascii", "replace") if "mimetype" in names else ""
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError):
+        with zips.open_archive(io.BytesIO(content)) as archive:
+            members = archive.infolist()
+            zips.check_sizes(members, max_total=MAX_EXPANDED_BYTES)
+            names = [member.filename.lower() for member in members]
+            mimetype = next((m for m in members if m.filename == "mimetype"), None)
+            odf_type = zips.read_head(archive, mimetype, 128).decode("ascii", "replace") if mimetype else ""
+    except zips.ZipRefused as refused:
+        if refused.kind in ("ratio", "size"):
+            raise AttachmentRefused(filename, BOMB) from None
+        if refused.kind == "members":
+            raise AttachmentRefused(filename, "has too many parts to be a document.") from None
         raise AttachmentRefused(filename, "looks like a damaged zip file.") from None
     if any(name.endswith(_MACRO_FILE) or name.startswith(_MACRO_FOLDERS) for name in names):
         raise AttachmentRefused(filename, "contains macros, which cannot be attached.")

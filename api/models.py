@@ -6,6 +6,7 @@ built while accounts/ was being changed by others; moving them is a table rename
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -153,6 +154,11 @@ class TransactionalEmail(models.Model):
         return f"{self.subject} → {self.recipient} ({self.status})"
 
 
+def attachment_file_name(instance: TransactionalAttachment, filename: str) -> str:
+    """A random name, never the sender's: nothing about the file can be guessed from it."""
+    return f"transactional-attachments/{uuid.uuid4().hex}"
+
+
 class TransactionalAttachment(models.Model):
     """A file waiting to go out with its email; row and file are deleted once the email is done."""
 
@@ -162,7 +168,7 @@ class TransactionalAttachment(models.Model):
     position = models.PositiveSmallIntegerField()
     name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)
-    file = models.FileField(upload_to="transactional-attachments/%Y/%m/%d/")
+    file = models.FileField(upload_to=attachment_file_name)
 
     class Meta:
         ordering = ["email", "position"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import resource
+import re
 import subprocess
 import sys
 import time
@@ -58,25 +58,32 @@ def bare_copy(path: Path) -> float:
     return time.perf_counter() - started
 
 
+def run_ingest(file_id: int) -> tuple[float, float, str, str]:
+    """The task's seconds, its process's peak RSS (MB), the reader process's peak (MB) and outcome."""
+    child = subprocess.run(
+        [sys.executable, "-m", "bench.ingest_child", str(file_id), "--any-outcome"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    seconds, peak_mb, outcome = child.stdout.strip().splitlines()[-3:]
+    reader = re.search(r"reader peak memory (\d+) MB", child.stderr)
+    return float(seconds), float(peak_mb), reader[1] if reader else "?", outcome
+
+
 def run(rows: int) -> None:
     reset_data()
     path = WORK / f"recipients-{rows}.csv"
     write_csv(path, rows)
     file_id = make_campaign(path, f"ingest bench {rows}")
     started = time.perf_counter()
-    child = subprocess.run(
-        [sys.executable, "-m", "bench.ingest_child", str(file_id)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    seconds, peak_mb, reader_mb, outcome = run_ingest(file_id)
     whole = time.perf_counter() - started
-    seconds = float(child.stdout.strip().splitlines()[-1])
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     bare = bare_copy(path)
     print(
-        f"ingest: {rows:,} rows in {seconds:.1f} s = {rows / seconds:,.0f} rows/s, peak RSS {peak_mb:.0f} MB "
-        f"({whole:.1f} s with the process start)"
+        f"ingest: {rows:,} rows in {seconds:.1f} s = {rows / seconds:,.0f} rows/s; "
+        f"reader peak {reader_mb} MB, task process peak RSS {peak_mb:.0f} MB "
+        f"({whole:.1f} s with the process start; {outcome})"
     )
     print(f"bare COPY of the same file: {bare:.1f} s = {rows / bare:,.0f} rows/s")

@@ -40,6 +40,8 @@ def prepare_django() -> None:
     _create_database()
     os.environ["DATABASE_URL"] = bench_database_url()
     os.environ.setdefault("REDIS_KEY_PREFIX", "bench")
+    # Benchmarks run the development configuration (dev inbox, fake provider), as they always have.
+    os.environ.setdefault("DEBUG", "1")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "postman.settings")
     import django
     from django.core.management import call_command

@@ -1,20 +1,22 @@
 """Loading a recipient file into Message rows with PostgreSQL COPY.
 
-The file streams through `read_recipient_rows` in chunks; each chunk becomes one COPY write.
-Everything happens in one transaction, so a file that turns out bad halfway (a ragged row, a
-non-UTF-8 byte) leaves the previous list exactly as it was.
+The file is read by a bounded child process (campaigns.recipient_files.bounded) whose COPY text
+streams into one COPY. Everything happens in one transaction, so a file that turns out bad
+halfway (a ragged row, a non-UTF-8 byte, a time or memory limit) leaves the previous list
+exactly as it was.
 """
 
 from __future__ import annotations
 
-import io
-import json
-import re
+import logging
+import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal, cast
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from campaigns.models import (
@@ -27,29 +29,10 @@ from campaigns.models import (
     RecipientFileStatus,
     Suppression,
 )
-from campaigns.recipient_files import RecipientFileError, RecipientRow, read_recipient_rows
+from campaigns.recipient_files import MAX_FILE_BYTES, RecipientFileError
+from campaigns.recipient_files.bounded import COPY_COLUMNS, BoundedRead, Limits, ReadSummary
 
-_COPY_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
-_COPY_COLUMNS = "campaign_id, row_number, recipient, params, status, error_code, error, provider_id, attempts"
-_ROW_STATUS = {
-    "valid": MessageStatus.QUEUED,
-    "invalid": MessageStatus.INVALID,
-    "duplicate": MessageStatus.DUPLICATE,
-}
-
-
-def _copy_text(value: str) -> str:
-    return value.translate(_COPY_ESCAPE) if _NEEDS_ESCAPE.search(value) else value
-
-
-def _copy_line(campaign_id: int, row: RecipientRow, status: str, reason: str) -> str:
-    # JSON already escapes tabs and line breaks; only its backslashes need doubling for COPY.
-    params = json.dumps(row.params, ensure_ascii=False, separators=(",", ":")).replace("\\", "\\\\")
-    code = "" if status == MessageStatus.QUEUED else status
-    recipient = _copy_text(row.recipient)
-    return f"{campaign_id}\t{row.row}\t{recipient}\t{params}\t{status}\t{code}\t{_copy_text(reason)}\t\t0\n"
-
+logger = logging.getLogger(__name__)
 
 _SUPPRESS_SQL = """
 UPDATE campaigns_message AS m
@@ -83,50 +66,22 @@ def mark_suppressed(campaign: Campaign) -> int:
         return len({row[0] for row in cursor.fetchall()})
 
 
-class _CopyStream(io.TextIOBase):
-    """One COPY for the whole file, fed chunk by chunk as psycopg2 reads.
+@contextmanager
+def local_copy(stored: FieldFile) -> Iterator[Path]:
+    """The stored upload as a private local file, for as long as the reader needs it.
 
-    PostgreSQL parses and indexes each chunk in its own process while the next one is built
-    here, so reading the file and loading it overlap on two cores.
+    Read through the storage API, so a worker on another host reads what the web process stored
+    (S3 or a shared folder); the parsers need a seekable local file, which an S3 stream is not.
     """
-
-    def __init__(self, chunks: Iterator[tuple[str, int]]) -> None:
-        self._chunks = chunks
-        self._buffer = ""
-        self.rows = 0
-        self.progress: Callable[[int], None] = lambda rows: None
-        self.error: RecipientFileError | None = None
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int | None = -1) -> str:
-        while size is None or size < 0 or len(self._buffer) < size:
-            try:
-                lines, count = next(self._chunks)
-            except StopIteration:
-                break
-            except RecipientFileError as error:
-                # Raised inside psycopg2's read loop it would surface as a copy error; end the
-                # data here and re-raise after, so the transaction rolls back with this message.
-                self.error = error
-                break
-            self._buffer += lines
-            self.rows += count
-            self.progress(self.rows)
-        if size is None or size < 0:
-            size = len(self._buffer)
-        data, self._buffer = self._buffer[:size], self._buffer[size:]
-        return data
-
-
-def _chunk_lines(campaign: Campaign, chunk: list[RecipientRow], counts: dict[str, int]) -> tuple[str, int]:
-    lines = []
-    for row in chunk:
-        status, reason = _ROW_STATUS[row.status], row.reason
-        counts[status] = counts.get(status, 0) + 1
-        lines.append(_copy_line(campaign.pk, row, status, reason))
-    return "".join(lines), len(chunk)
+    with tempfile.TemporaryDirectory(prefix="postman-ingest-") as folder:
+        path = Path(folder) / "upload"
+        with stored.open("rb") as source, path.open("wb") as target:
+            copied = 0
+            # Past the limit detect_kind refuses the file by its size: no need to copy the rest.
+            while copied <= MAX_FILE_BYTES and (chunk := source.read(1 << 20)):
+                target.write(chunk)
+                copied += len(chunk)
+        yield path
 
 
 def load_recipients(
@@ -134,22 +89,14 @@ def load_recipients(
 ) -> dict[str, int]:
     """Replace the campaign's messages with the file's rows; returns counts per status."""
     campaign = recipient_file.campaign
-    counts: dict[str, int] = {}
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if locked.status != CampaignStatus.DRAFT:
             # A late ingest task must never replace the list of a campaign already sending.
             raise RecipientFileError("The campaign is no longer a draft, so its recipients cannot change.")
         Message.objects.filter(campaign=campaign).delete()
-        chunks = read_recipient_rows(
-            path, channel=cast(Literal["email", "sms"], campaign.channel), keywords=campaign.keywords
-        )
-        stream = _CopyStream(_chunk_lines(campaign, chunk, counts) for chunk in chunks)
-        stream.progress = progress
-        with connection.cursor() as cursor:
-            cursor.copy_expert(f"COPY campaigns_message ({_COPY_COLUMNS}) FROM STDIN", stream, 1 << 20)
-        if stream.error is not None:
-            raise stream.error
+        summary = _copy_rows(recipient_file, path, progress)
+        counts = {status: count for status, count in summary.counts.items() if count}
         with connection.cursor() as cursor:
             # Statistics from before a bulk load can steer the claim query off its partial index.
             cursor.execute("ANALYZE campaigns_message")
@@ -158,8 +105,36 @@ def load_recipients(
             counts[MessageStatus.QUEUED] = counts.get(MessageStatus.QUEUED, 0) - suppressed
             counts[MessageStatus.SUPPRESSED] = suppressed
         _reset_stats(campaign, counts)
-        _finish_file(recipient_file, counts)
+        _finish_file(recipient_file, counts, summary)
     return counts
+
+
+def _copy_rows(recipient_file: RecipientFile, path: Path, progress: Callable[[int], None]) -> ReadSummary:
+    """COPY the rows a bounded child process reads from the file (INGEST_* limits)."""
+    campaign = recipient_file.campaign
+    limits = Limits(
+        seconds=settings.INGEST_TIME_LIMIT_SECONDS, memory_bytes=settings.INGEST_MEMORY_LIMIT_MB * 1024**2
+    )
+    with BoundedRead(
+        path,
+        campaign_id=campaign.pk,
+        channel=campaign.channel,
+        keywords=campaign.keywords,
+        limits=limits,
+        progress=progress,
+    ) as reader:
+        try:
+            with connection.cursor() as cursor:
+                cursor.copy_expert(f"COPY campaigns_message ({COPY_COLUMNS}) FROM STDIN", reader, 1 << 20)
+            return reader.finish()
+        finally:
+            logger.info(
+                "Read recipient file %s: %s rows in %.2f s, reader peak memory %d MB",
+                recipient_file.pk,
+                reader.rows,
+                reader.seconds,
+                reader.peak_memory_bytes // 1024**2,
+            )
 
 
 def _reset_stats(campaign: Campaign, counts: dict[str, int]) -> None:
@@ -182,8 +157,9 @@ def _reset_stats(campaign: Campaign, counts: dict[str, int]) -> None:
     )
 
 
-def _finish_file(recipient_file: RecipientFile, counts: dict[str, int]) -> None:
+def _finish_file(recipient_file: RecipientFile, counts: dict[str, int], summary: ReadSummary) -> None:
     recipient_file.status = RecipientFileStatus.READY
+    recipient_file.headers, recipient_file.notes = summary.info.headers, summary.info.notes
     recipient_file.total = sum(counts.values())
     recipient_file.rows_read = recipient_file.total
     recipient_file.valid = counts.get(MessageStatus.QUEUED, 0)

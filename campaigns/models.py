@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -138,9 +139,16 @@ class RecipientFileStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+def recipient_file_name(instance: RecipientFile, filename: str) -> str:
+    """A random name: the officer's own file name may name the list or carry a path."""
+    return f"recipient-files/{uuid.uuid4().hex}"
+
+
 class RecipientFile(models.Model):
+    """An uploaded list. The file itself is deleted once its rows are loaded or it is refused."""
+
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="recipient_files")
-    file = models.FileField(upload_to="recipient-files/%Y/%m/")
+    file = models.FileField(upload_to=recipient_file_name, blank=True)
     original_name = models.CharField(max_length=255)
     size_bytes = models.BigIntegerField(default=0)
     status = models.CharField(

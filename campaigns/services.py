@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -28,7 +27,7 @@ from campaigns.models import (
     RecipientFileStatus,
     Suppression,
 )
-from campaigns.recipient_files import MAX_FILE_BYTES, RecipientFileError, inspect_recipient_file
+from campaigns.recipient_files import MAX_FILE_BYTES, RecipientFileError
 from campaigns.templating import (
     CompiledTemplate,
     check_link_schemes,
@@ -155,7 +154,10 @@ def _recheck_columns(campaign: Campaign) -> None:
 
 
 def upload_recipients(*, campaign: Campaign, upload: UploadedFile) -> RecipientFile:
-    """Store the file and queue its ingest; cheap checks first so a wrong file fails at once."""
+    """Store the file privately and queue its ingest; the file is read only by the ingest task.
+
+    Nothing here opens the file: a crafted file must never cost a web worker its time or memory.
+    """
     _require_draft(campaign)
     if not campaign.has_template:
         raise CampaignError("Write the message first: the file is checked against its keywords.")
@@ -167,13 +169,6 @@ def upload_recipients(*, campaign: Campaign, upload: UploadedFile) -> RecipientF
         original_name=(upload.name or "recipients")[:255],
         size_bytes=upload.size or 0,
     )
-    try:
-        info = inspect_recipient_file(Path(recipient_file.file.path), keywords=campaign.keywords)
-    except RecipientFileError as error:
-        _fail_file(recipient_file, str(error))
-        return recipient_file
-    recipient_file.headers, recipient_file.notes = info.headers, info.notes
-    recipient_file.save(update_fields=["headers", "notes"])
     from campaigns.tasks import ingest_recipient_file
 
     transaction.on_commit(lambda: ingest_recipient_file.delay(recipient_file.pk))
@@ -185,23 +180,39 @@ def _fail_file(recipient_file: RecipientFile, error: str) -> None:
     recipient_file.error = error
     recipient_file.finished_at = timezone.now()
     recipient_file.save(update_fields=["status", "error", "finished_at"])
-    recipient_file.file.delete(save=False)
+
+
+def _discard_upload(recipient_file: RecipientFile) -> None:
+    """The rows are in the database (or the file was refused): the officer's file is not kept.
+
+    Rejected rows stay downloadable: that CSV is built from the Message rows, not from the file.
+    """
+    if recipient_file.file.name:
+        recipient_file.file.delete(save=False)
+        RecipientFile.objects.filter(pk=recipient_file.pk).update(file="")
 
 
 def process_recipient_file(
     *, recipient_file: RecipientFile, progress: Callable[[int], None]
 ) -> RecipientFile:
     """Ingest a stored file; a bad file fails with its message and leaves the old list."""
+    if recipient_file.status in (RecipientFileStatus.READY, RecipientFileStatus.FAILED):
+        return recipient_file  # a task delivered again after it finished
     recipient_file.status = RecipientFileStatus.PROCESSING
     recipient_file.save(update_fields=["status"])
     try:
-        with transaction.atomic():
-            ingest.load_recipients(
-                recipient_file=recipient_file, path=Path(recipient_file.file.path), progress=progress
-            )
+        with ingest.local_copy(recipient_file.file) as path, transaction.atomic():
+            ingest.load_recipients(recipient_file=recipient_file, path=path, progress=progress)
             sender_for(recipient_file.campaign).after_load(recipient_file.campaign)
     except RecipientFileError as error:
         _fail_file(recipient_file, str(error))
+    except Exception:
+        _fail_file(
+            recipient_file, "The file could not be read because of an error on our side. Upload it again."
+        )
+        _discard_upload(recipient_file)
+        raise
+    _discard_upload(recipient_file)
     return recipient_file
 
 

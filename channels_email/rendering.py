@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.template.loader import render_to_string
 
+from accounts.selectors import agency_logo_url
 from campaigns.models import Campaign
 from campaigns.plain_text import html_to_text
 from campaigns.templating import CompiledTemplate, compile_email_body, compile_template
@@ -38,7 +39,7 @@ def _address_of(default_from: str) -> str:
 
 def build_layout(campaign: Campaign) -> EmailLayout:
     agency = campaign.owner.agency
-    logo_url = f"{settings.SITE_URL}{agency.logo.url}" if agency and agency.logo else ""
+    logo_url = agency_logo_url(agency)
     shell = render_to_string(
         "channels_email/email/layout.html",
         {

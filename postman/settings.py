@@ -35,7 +35,8 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless asked for: `make run` and the tests turn it on; production never does.
+DEBUG = env_bool("DEBUG", False)
 
 _DEV_SECRET = "dev-only-secret-key-not-for-production-0123456789abcdef"  # noqa: S105
 SECRET_KEY = env("SECRET_KEY", _DEV_SECRET if DEBUG else "")
@@ -69,7 +70,8 @@ INSTALLED_APPS = [
     "channels_email",
     "channels_sms",
     "channels_telegram",
-    "fake_provider",
+    # The fake SES/Twilio server's management command, for development and tests only.
+    *(["fake_provider"] if DEBUG else []),
     "ninja",
     "api",
     "webhooks",
@@ -199,16 +201,56 @@ SECURE_CSP = {
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+# Uploaded files (recipient lists, API attachments, agency logos) are private: no URL serves
+# them by path. Tasks and owner-checked views read them through the storage API only, so any
+# worker host reads what the web stored. "local": a folder (shared by every host, e.g. a
+# volume); "s3": an S3 bucket through django-storages, private, read with credentials.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
-MEDIA_URL = "/media/"
+STORAGE_BACKEND = env("STORAGE_BACKEND", "local")
+if STORAGE_BACKEND == "local":
+    _uploads: dict[str, object] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # Not world-readable: lists hold citizens' personal data. MEDIA_ROOT is its location.
+        "OPTIONS": {"file_permissions_mode": 0o640, "directory_permissions_mode": 0o750},
+    }
+elif STORAGE_BACKEND == "s3":
+    if not env("S3_BUCKET"):
+        raise ImproperlyConfigured("S3_BUCKET must be set when STORAGE_BACKEND is s3.")
+    _uploads = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("S3_BUCKET"),
+            "region_name": env("S3_REGION", env("AWS_REGION", "ap-southeast-1")),
+            "endpoint_url": env("S3_ENDPOINT_URL") or None,
+            "location": env("S3_PREFIX", ""),
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+else:
+    raise ImproperlyConfigured("STORAGE_BACKEND must be local or s3.")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _uploads,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# The ingest task reads a recipient file in a child process bounded in time and in memory (beyond
+# what the reader starts with); past either the file is refused with a message saying which.
+INGEST_TIME_LIMIT_SECONDS = float(env("INGEST_TIME_LIMIT_SECONDS", "600"))
+INGEST_MEMORY_LIMIT_MB = int(env("INGEST_MEMORY_LIMIT_MB", "1024"))
+# Files in one request are cut off while they stream in (common.uploads), never written past
+# these: a recipient list (200 MB), or an API email's attachments (10 MB in all).
+UPLOAD_MAX_BYTES = 200 * 1024 * 1024
+API_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "common.uploads.CappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 # Uploads stream to disk above this size instead of being held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -222,11 +264,16 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Email -------------------------------------------------------------------------------
-# inbox: stored in the database and shown at /dev/inbox/ (the default when nothing is set);
+# inbox: stored in the database and shown at /dev/inbox/ (development only, its default);
 # ses: Amazon SES v2 through boto3; smtp: any SMTP server.
-EMAIL_PROVIDER = env("EMAIL_PROVIDER", "inbox")
-if EMAIL_PROVIDER not in {"inbox", "ses", "smtp"}:
+# The inbox shows login codes to whoever opens /dev/inbox/, so it exists only with DEBUG on.
+EMAIL_PROVIDER = env("EMAIL_PROVIDER", "inbox" if DEBUG else "")
+if DEBUG and EMAIL_PROVIDER not in {"inbox", "ses", "smtp"}:
     raise ImproperlyConfigured("EMAIL_PROVIDER must be inbox, ses or smtp.")
+if not DEBUG and EMAIL_PROVIDER not in {"ses", "smtp"}:
+    raise ImproperlyConfigured(
+        "EMAIL_PROVIDER must be ses or smtp when DEBUG is off: the dev inbox is for development only."
+    )
 EMAIL_BACKEND = "channels_email.backends.ProviderEmailBackend"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Postman <donotreply@postman.example.gov.sg>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from django.views.static import serve
 
 from accounts.views import healthz
 from api.rest import api as rest_api
@@ -27,5 +25,7 @@ urlpatterns = [
     path("", include("channels_sms.urls")),
     path("", include("channels_telegram.urls")),
     path("", include("campaigns.urls")),
-    re_path(r"^media/(?P<path>agency-logos/.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    # No uploaded file is served by its path: agency logos through accounts' view, recipient
+    # files and attachments never (they are read only by tasks, then deleted).
+    path("", include("accounts.urls")),
 ]

@@ -32,6 +32,7 @@ def test_database_url() -> str:
 def worker_environment(provider_url: str, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
+        "DEBUG": "1",
         "DATABASE_URL": test_database_url(),
         "REDIS_URL": settings.REDIS_URL,
         "REDIS_KEY_PREFIX": settings.REDIS_KEY_PREFIX,

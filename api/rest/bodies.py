@@ -24,6 +24,7 @@ from django.http.multipartparser import MultiPartParserError
 from api.attachments import IncomingFile
 from api.errors import ApiError, invalid
 from api.schemas import is_utf8_text
+from common.uploads import refused_upload_limit
 
 # Attachments (10 MB) and body (1 MiB) with room for the other fields and multipart framing.
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
@@ -115,6 +116,9 @@ def _multipart(
         raise ApiError(400, "malformed", "The form has too many fields or files.") from None
     except MultiPartParserError as error:
         raise ApiError(400, "malformed", f"The multipart body cannot be read: {error}") from None
+    if limit := refused_upload_limit(request):
+        # Cut off while streaming (common.uploads): the rest of the body was never read.
+        raise ApiError(413, "attachment_limit", f"Attachments can be at most {limit} bytes in all.")
     files: list[IncomingFile] = []
     for name, items in uploads.lists():
         if name.removesuffix("[]") != FILE_FIELD:

@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.selectors import agency_logo_url
 from api.attachments import AttachmentRefused, IncomingFile, check_attachment
 from api.errors import ApiError, invalid
 from api.models import (
@@ -223,7 +224,7 @@ def build_outgoing(email: TransactionalEmail) -> OutgoingEmail:
         "api/email/transactional.html",
         {
             "agency_name": agency.name if agency else "",
-            "logo_url": f"{settings.SITE_URL}{agency.logo.url}" if agency and agency.logo else "",
+            "logo_url": agency_logo_url(agency),
             "classification": classification,
             "body": email.body,
         },

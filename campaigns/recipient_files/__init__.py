@@ -1,7 +1,8 @@
 """Reading an officer's recipient file (CSV or XLSX) into validated rows, without the database.
 
-``inspect_recipient_file`` gives quick feedback at upload; ``read_recipient_rows`` streams every
-row in chunks for the ingest task, which stores them. Any problem with the file as a whole is a
+``open_recipient_file`` checks a file and streams its rows in chunks; the ingest task runs it in
+a bounded child process (``bounded``), never in a web request. ``inspect_recipient_file`` and
+``read_recipient_rows`` are the same checks and rows, apart. Any problem with the file as a whole is a
 RecipientFileError whose message is written for the officer; a problem with one recipient is a
 row with status "invalid" or "duplicate" and its reason.
 """

@@ -7,6 +7,8 @@ import zipfile
 from pathlib import Path
 from typing import Literal
 
+from common import zips
+
 from .errors import MAX_FILE_BYTES, RecipientFileError
 
 FileKind = Literal["csv", "xlsx"]
@@ -20,9 +22,20 @@ SAVE_AS_UTF8 = 'Save it as "CSV UTF-8" and upload again.'
 # Real workbooks decompress 5-20 to 1; a zip bomb decompresses thousands to 1. Checking the sizes
 # the zip declares is enough because zipfile never inflates a member past its declared size.
 MAX_UNCOMPRESSED_BYTES = 1024 * 1024 * 1024
-MAX_COMPRESSION_RATIO = 100
+MAX_COMPRESSION_RATIO = zips.MAX_RATIO
 # Parsing a zip's directory costs memory per member; a workbook has a few dozen.
-MAX_ZIP_MEMBERS = 10_000
+MAX_ZIP_MEMBERS = zips.MAX_MEMBERS
+# The reader holds the shared strings and the first sheet in memory. A 1,000,000-row list of
+# addresses and a few other columns has ~100 MB of shared strings and a ~300 MB sheet; far past
+# that a workbook is padding (the 100 MB of shared strings that once took minutes to read).
+MAX_SHARED_STRINGS_BYTES = 256 * 1024 * 1024
+MAX_SHEET_BYTES = 512 * 1024 * 1024
+MAX_ROWS_TEXT = "1,000,000 recipients"
+_SIZE_REFUSALS = {
+    "size": "The Excel file would expand to more than 1 GB, so it cannot be read safely.",
+    "ratio": "The Excel file is compressed far more than spreadsheets are (a zip bomb?), "
+    "so it cannot be read safely.",
+}
 
 _HEAD_BYTES = 64 * 1024
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -85,37 +98,37 @@ def _looks_utf16(head: bytes) -> bool:
 
 
 def check_workbook_zip(path: Path, size: int) -> None:
-    """Refuse a zip that is not a workbook, is damaged, or would expand dangerously."""
-    if _declared_member_count(path, size) > MAX_ZIP_MEMBERS:
-        raise RecipientFileError("The Excel file has too many parts to be a spreadsheet.")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        raise RecipientFileError(DAMAGED_WORKBOOK) from None
-    names = {member.filename for member in members}
-    if "xl/workbook.xml" not in names:
-        raise RecipientFileError(NOT_A_TABLE)
-    if sum(member.file_size for member in members) > MAX_UNCOMPRESSED_BYTES:
-        raise RecipientFileError(
-            "The Excel file would expand to more than 1 GB, so it cannot be read safely."
-        )
-    for member in members:
-        if member.file_size > 1024 * 1024 and member.file_size > MAX_COMPRESSION_RATIO * member.compress_size:
-            raise RecipientFileError(
-                "The Excel file is compressed far more than spreadsheets are (a zip bomb?), "
-                "so it cannot be read safely."
-            )
+    """Refuse a zip that is not a workbook, is damaged, or would expand dangerously.
 
-
-def _declared_member_count(path: Path, size: int) -> int:
-    """Member count from the zip's end record, read before zipfile builds one object per member."""
-    tail_size = min(size, 22 + 65_535)
+    Only the sizes the zip declares are read here; zipfile and calamine never inflate a member
+    past its declared size, and nothing is inflated before these checks pass.
+    """
     with path.open("rb") as file:
-        file.seek(size - tail_size)
-        tail = file.read(tail_size)
-    end = tail.rfind(b"PK\x05\x06")
-    if end < 0 or end + 22 > len(tail):
-        raise RecipientFileError(DAMAGED_WORKBOOK)
-    # 0xFFFF means "see the Zip64 record"; no workbook has that many parts, so treat it as too many.
-    return int.from_bytes(tail[end + 10 : end + 12], "little")
+        try:
+            with zips.open_archive(file, max_members=MAX_ZIP_MEMBERS) as archive:
+                members = archive.infolist()
+        except zips.ZipRefused as refused:
+            if refused.kind == "members":
+                raise RecipientFileError("The Excel file has too many parts to be a spreadsheet.") from None
+            raise RecipientFileError(DAMAGED_WORKBOOK) from None
+    if "xl/workbook.xml" not in {member.filename for member in members}:
+        raise RecipientFileError(NOT_A_TABLE)
+    try:
+        zips.check_sizes(members, max_total=MAX_UNCOMPRESSED_BYTES, max_ratio=MAX_COMPRESSION_RATIO)
+    except zips.ZipRefused as refused:
+        raise RecipientFileError(_SIZE_REFUSALS.get(refused.kind, DAMAGED_WORKBOOK)) from None
+    for member in members:
+        _check_part_size(member)
+
+
+def _check_part_size(member: zipfile.ZipInfo) -> None:
+    if member.filename == "xl/sharedStrings.xml" and member.file_size > MAX_SHARED_STRINGS_BYTES:
+        raise RecipientFileError(
+            f"The Excel file holds more than {MAX_SHARED_STRINGS_BYTES // 1024**2} MB of text, far more "
+            f"than {MAX_ROWS_TEXT} need. Save it as CSV UTF-8 and upload that."
+        )
+    if member.filename.startswith("xl/worksheets/") and member.file_size > MAX_SHEET_BYTES:
+        raise RecipientFileError(
+            f"A sheet of the Excel file is larger than {MAX_SHEET_BYTES // 1024**2} MB unpacked, far more "
+            f"than {MAX_ROWS_TEXT} need. Save it as CSV UTF-8 and upload that."
+        )

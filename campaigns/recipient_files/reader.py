@@ -65,16 +65,49 @@ def read_recipient_rows(
     treat everything it stored from those chunks as void (roll the transaction back).
     ``progress`` is called with the number of data rows read after each chunk.
     """
-    kind, _ = detect_kind(path)
-    raw = _raw_records(path, kind, None)
+    _, chunks = open_recipient_file(
+        path, channel=channel, keywords=keywords, chunk_rows=chunk_rows, max_rows=max_rows
+    )
+    done = 0
+    for chunk in chunks:
+        done += len(chunk)
+        if progress is not None:
+            progress(done)
+        yield chunk
+
+
+def open_recipient_file(
+    path: Path,
+    *,
+    channel: Literal["email", "sms"],
+    keywords: Iterable[str],
+    chunk_rows: int = 20_000,
+    max_rows: int = MAX_ROWS,
+) -> tuple[RecipientFileInfo, Iterator[list[RecipientRow]]]:
+    """Check the file as inspect_recipient_file does, then stream its rows, in one pass.
+
+    Raises RecipientFileError for a fault of the whole file (type, header, columns); the rows
+    raise it for later faults, as read_recipient_rows describes.
+    """
+    kind, size = detect_kind(path)
+    notes: list[str] = []
+    raw = _raw_records(path, kind, notes)
     try:
         headers, records = _header_and_rows(raw, kind, keywords)
-        rows = recipient_rows(data_records(records, headers, max_rows=max_rows), headers, channel)
-        done = 0
+    except BaseException:
+        raw.close()
+        raise
+    info = RecipientFileInfo(kind=kind, headers=headers, notes=notes, size_bytes=size)
+    return info, _chunks(
+        raw, recipient_rows(data_records(records, headers, max_rows=max_rows), headers, channel), chunk_rows
+    )
+
+
+def _chunks(
+    raw: Generator[Record], rows: Iterator[RecipientRow], chunk_rows: int
+) -> Iterator[list[RecipientRow]]:
+    try:
         for chunk in batched(rows, chunk_rows):
-            done += len(chunk)
-            if progress is not None:
-                progress(done)
             yield list(chunk)
     finally:
         raw.close()

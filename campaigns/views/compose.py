@@ -21,6 +21,7 @@ from campaigns.templating import TemplateError
 from campaigns.views.access import OfficerRequest, campaign_view
 from channels_sms import selectors as sms_selectors
 from channels_sms import views as sms_views
+from common.uploads import refused_upload_limit
 
 # The preview is the officer's own HTML with a recipient's values in it: render it in a sandbox
 # with no scripts, no requests but images, and the inline styles that email layouts rely on.
@@ -110,6 +111,12 @@ def recipients(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
 def _upload(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
     # Always redirect, also on errors: upload.js follows the response URL after its upload.
     form = RecipientUploadForm(request.POST, request.FILES)
+    if limit := refused_upload_limit(request):
+        # Cut off while streaming: the rest of the body was never read, nothing was stored.
+        messages.error(
+            request, f"The file is larger than {limit // 1024**2} MB. Split it into smaller files."
+        )
+        return redirect("campaigns:recipients", pk=campaign.pk)
     if not form.is_valid():
         problems = form.errors.get("file") or ["Choose a file to upload."]
         messages.error(request, " ".join(str(problem) for problem in problems))

@@ -94,17 +94,21 @@ def test_dev_inbox_shows_stored_emails_in_debug() -> None:
     assert "Body text" in page
 
 
-def test_dev_inbox_is_staff_only_outside_debug(officer: User) -> None:
-    InboxMessage.objects.create(to="a@b.gov.sg", from_email="x", subject="Secret code", text="ABC123")
-    staff = User.objects.create_user("admin@agency.gov.sg", is_staff=True)
+def test_dev_inbox_does_not_exist_outside_debug_even_for_staff(officer: User) -> None:
+    message = InboxMessage.objects.create(
+        to="a@b.gov.sg", from_email="x", subject="Secret code", text="ABC123"
+    )
+    staff = User.objects.create_user("admin@agency.gov.sg", is_staff=True, is_superuser=True)
     anonymous, officer_client, staff_client = Client(), Client(), Client()
     officer_client.force_login(officer)
     staff_client.force_login(staff)
 
     with override_settings(DEBUG=False):
-        assert anonymous.get("/dev/inbox/").status_code == 403
-        assert officer_client.get("/dev/inbox/").status_code == 403
-        assert "Secret code" in staff_client.get("/dev/inbox/").content.decode()
+        for client in (anonymous, officer_client, staff_client):
+            for url in ("/dev/inbox/", f"/dev/inbox/{message.pk}/html/"):
+                response = client.get(url)
+                assert response.status_code == 404
+                assert b"Secret code" not in response.content
 
 
 def test_admin_sends_anonymous_visitors_to_code_login() -> None:

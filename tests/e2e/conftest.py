@@ -8,18 +8,23 @@ from playwright.sync_api import Page
 
 from channels_email.models import InboxMessage
 
+LOGIN_CODE = re.compile(r"^Your one-time code to log in to Postman is:\n\n([A-Z0-9]{6})$", re.MULTILINE)
+
 
 def read_code(email: str, provider: Any = None) -> str:
-    """The newest login code sent to `email`: from the dev inbox, or the fake provider's log."""
+    """The newest login code sent to `email`: from the dev inbox, or the fake provider's log.
+
+    Other mail to the same address (a campaign notice sent by the worker) may arrive after the
+    code, so the newest message that holds a code is the one read.
+    """
     if provider is not None:
-        text = [m["text"] for m in provider.messages() if m["to"] == [email]][-1]
+        texts = [m["text"] for m in provider.messages() if m["to"] == [email]]
     else:
-        message = InboxMessage.objects.filter(to=email).order_by("-id").first()
-        assert message is not None, f"no email to {email}"
-        text = message.text
-    match = re.search(r"^([A-Z0-9]{6})$", text, re.MULTILINE)
-    assert match
-    return match.group(1)
+        texts = list(InboxMessage.objects.filter(to=email).order_by("id").values_list("text", flat=True))
+    assert texts, f"no email to {email}"
+    codes = [match.group(1) for text in texts if (match := LOGIN_CODE.search(text))]
+    assert codes, f"no login code among the emails to {email}"
+    return codes[-1]
 
 
 def log_in(page: Page, site: str, email: str, provider: Any = None) -> None:

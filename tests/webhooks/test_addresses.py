@@ -237,6 +237,7 @@ def settings_process(**variables: str) -> subprocess.CompletedProcess[str]:
         "ALLOWED_HOSTS": "postman.example",
         "SMS_CREDENTIAL_KEYS": key,
         "TELEGRAM_CREDENTIAL_KEYS": key,
+        "EMAIL_PROVIDER": "ses",
         "WEBHOOKS_SECRET_KEYS": key,
         **variables,
     }
