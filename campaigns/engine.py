@@ -10,6 +10,7 @@ sent twice, and nothing is lost.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -18,19 +19,21 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from redis.exceptions import RedisError
 
 from campaigns import notices
-from campaigns.channels import sender_for
+from campaigns.channels import ChannelSender, sender_for
 from campaigns.delivery import Delivery
 from campaigns.models import Campaign, CampaignStats, CampaignStatus, MessageStatus
 from campaigns.progress import record_sent
 from common import ratelimit
 from common.redis import redis_key, shared_redis
 from webhooks.services import emit_campaign_milestone
+
+logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
 MAX_ATTEMPTS = 5
@@ -43,6 +46,11 @@ IDLE_WAIT_SECONDS = 1.0
 HEARTBEAT_SECONDS = 90
 # How often a worker in the middle of a batch looks whether the campaign was paused or halted.
 STOP_CHECK_SECONDS = 1.0
+# Error codes of messages that failed on our side rather than the provider's.
+BUILD_ERROR = "BuildError"
+SEND_ERROR = "SendError"
+# Losing the database or Redis is an outage, not a fault of one message: the task retries.
+_OUTAGES = (DatabaseError, RedisError)
 
 
 @dataclass(frozen=True)
@@ -189,13 +197,10 @@ def send_batch(
             sleep(grant.wait_seconds)
             continue
         part, pending = pending[: grant.count], pending[grant.count :]
-        items = [
-            sender.build(prepared, message_id=m.id, recipient=m.recipient, params=m.params) for m in part
-        ]
-        deliveries = sender.send_batch(campaign, items)
-        ratelimit.settle(grant)
-        for message, delivery in zip(part, deliveries, strict=True):
-            outcomes[message.id] = outcome_for(delivery, message.attempts)
+        try:
+            outcomes.update(_send_part(sender, prepared, campaign, part))
+        finally:
+            ratelimit.settle(grant)
     # Paused, halted or cut off from Redis mid-batch: what was not sent goes back to the queue.
     outcomes.update((message.id, Outcome(MessageStatus.QUEUED)) for message in pending)
     changed = _record_surviving_outages(campaign.pk, outcomes, sleep=sleep)
@@ -203,6 +208,51 @@ def send_batch(
         raise outage
     record_sent(campaign.pk, changed[MessageStatus.SENT])
     return changed
+
+
+def _send_part(
+    sender: ChannelSender, prepared: Any, campaign: Campaign, part: Sequence[Claimed]
+) -> dict[int, Outcome]:
+    """Build and send one rate grant's messages; a message that cannot be built or sent fails alone.
+
+    A failure here that is not an outage (a value the email library refuses, a bug in a
+    renderer) would otherwise end the task with its rows in SENDING, and the sweeper would hand
+    them back to fail again, for ever.
+    """
+    outcomes: dict[int, Outcome] = {}
+    built: list[tuple[Claimed, Any]] = []
+    for message in part:
+        try:
+            item = sender.build(
+                prepared, message_id=message.id, recipient=message.recipient, params=message.params
+            )
+        except _OUTAGES:
+            raise
+        except Exception as error:
+            logger.exception("Could not build message %s of campaign %s", message.id, campaign.pk)
+            outcomes[message.id] = _failed(BUILD_ERROR, "could not be prepared", error, permanent=True)
+        else:
+            built.append((message, item))
+    if not built:
+        return outcomes
+    try:
+        deliveries = sender.send_batch(campaign, [item for _, item in built])
+    except _OUTAGES:
+        raise
+    except Exception as error:
+        # The transport gives one result per message, so this is a fault on our side that we
+        # cannot pin on one message: these fail, and may be retried once it is fixed.
+        logger.exception("Could not send %s messages of campaign %s", len(built), campaign.pk)
+        failed = _failed(SEND_ERROR, "could not be handed to the provider", error, permanent=False)
+        return outcomes | {message.id: failed for message, _ in built}
+    for (message, _), delivery in zip(built, deliveries, strict=True):
+        outcomes[message.id] = outcome_for(delivery, message.attempts)
+    return outcomes
+
+
+def _failed(code: str, what: str, error: Exception, *, permanent: bool) -> Outcome:
+    reason = f"This message {what} because of an error on our side ({type(error).__name__}: {error})."
+    return Outcome(MessageStatus.FAILED, error_code=code, error=reason, permanent=permanent)
 
 
 def _record_surviving_outages(
