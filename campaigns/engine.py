@@ -1,10 +1,18 @@
-"""The sending engine: claim a batch, render, send within the shared rates, record per batch.
+"""The sending engine: claim a batch, render, send within the shared rates, record per grant.
 
 A message moves QUEUED → SENDING (claimed, with a lease) → SENT / FAILED / …, forward only.
-Results are written only to rows still in SENDING, so a late or repeated write never moves a
-message back. If a worker dies mid-batch, its rows stay in SENDING until the lease runs out and
-the sweeper returns them to QUEUED: at most one batch (BATCH_SIZE) per killed worker can be
-sent twice, and nothing is lost.
+Results are written only to rows still in SENDING under the claim that sent them, so a late or
+repeated write never moves a message back.
+
+A batch is a few seconds of sending at the campaign's rate (`batch_size`), and the worker
+renews its lease every third of CAMPAIGN_LEASE_SECONDS while it sends; the sweeper returns
+only rows whose lease ran out. Each rate grant (a quarter second of sending, `grant_size`) is
+recorded as soon as the provider answers. So the duplicate bound is:
+- a live worker that renews: none (two renewals may be missed before its rows can be taken);
+- a worker killed, or stuck in one provider call past the lease: the grant it had in flight,
+  at most max(1, rate // 4) messages: 1 at 1/s, 2 at 10/s, 125 at 500/s (SES's full speed
+  here). Its other claimed rows are sent once, by whoever claims them after the sweep.
+Nothing is lost: every row claimed by a dead worker comes back through its lease.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -42,8 +50,6 @@ MAX_BACKOFF_SECONDS = 8.0
 RECORD_ATTEMPTS = 10
 # How long a sending task waits before looking again when other workers hold the last batches.
 IDLE_WAIT_SECONDS = 1.0
-# A sending campaign without a heartbeat for this long is restarted by the sweeper.
-HEARTBEAT_SECONDS = 90
 # How often a worker in the middle of a batch looks whether the campaign was paused or halted.
 STOP_CHECK_SECONDS = 1.0
 # Error codes of messages that failed on our side rather than the provider's.
@@ -134,19 +140,26 @@ SET status = v.status, provider_id = v.provider_id, error_code = v.error_code, e
     error_permanent = v.permanent,
     sent_at = CASE WHEN v.status = 'sent' THEN %s ELSE m.sent_at END,
     lease_expires_at = NULL, updated_at = %s
-FROM (VALUES {values}) AS v(id, status, provider_id, error_code, error, permanent)
-WHERE m.id = v.id AND m.status = 'sending'
+FROM (VALUES {values}) AS v(id, status, provider_id, error_code, error, permanent, attempts)
+WHERE m.id = v.id AND m.status = 'sending' AND (v.attempts IS NULL OR m.attempts = v.attempts)
 RETURNING m.id, v.status
 """
 
 
 @transaction.atomic
-def record_results(*, campaign_id: int, outcomes: dict[int, Outcome]) -> Counter[str]:
-    """Write a batch's outcomes and move the campaign's counters by what actually changed."""
+def record_results(
+    *, campaign_id: int, outcomes: dict[int, Outcome], held: Mapping[int, int] | None = None
+) -> Counter[str]:
+    """Write outcomes and move the campaign's counters by what actually changed.
+
+    With `held` (message id → the attempt it was claimed under), only rows still held under
+    that claim are written: a row the sweeper took back and someone else claimed is theirs.
+    """
     if not outcomes:
         return Counter()
+    held = held or {}
     now = timezone.now()
-    values = ", ".join(["(%s::bigint, %s, %s, %s, %s, %s::boolean)"] * len(outcomes))
+    values = ", ".join(["(%s::bigint, %s, %s, %s, %s, %s::boolean, %s::integer)"] * len(outcomes))
     params: list[Any] = [now, now]
     for message_id, outcome in outcomes.items():
         params += [
@@ -156,6 +169,7 @@ def record_results(*, campaign_id: int, outcomes: dict[int, Outcome]) -> Counter
             outcome.error_code,
             outcome.error[:1000],
             outcome.permanent,
+            held.get(message_id),
         ]
     with connection.cursor() as cursor:
         cursor.execute(_RECORD_SQL.format(values=values), params)
@@ -173,41 +187,121 @@ def record_results(*, campaign_id: int, outcomes: dict[int, Outcome]) -> Counter
     return changed
 
 
+def batch_size(buckets: Sequence[ratelimit.Bucket]) -> int:
+    """A few seconds of sending at the slowest of the rates, at most BATCH_SIZE.
+
+    A claim is then never much older than its lease's renewal interval, and what a pause, a
+    slice's end or a dead worker holds up is seconds of sending, not minutes.
+    """
+    if not buckets:
+        return BATCH_SIZE
+    slowest = min(bucket.per_second for bucket in buckets)
+    return max(1, min(BATCH_SIZE, int(slowest * settings.CAMPAIGN_BATCH_SECONDS)))
+
+
+def grant_size(buckets: Sequence[ratelimit.Bucket], wanted: int) -> int:
+    """Messages asked of the rate limiter at once: a quarter second's worth, so sends spread out.
+
+    It is also all that a worker has sent and not yet recorded at any moment.
+    """
+    if not buckets:
+        return wanted
+    return max(1, min(wanted, *(max(1, bucket.per_second // 4) for bucket in buckets)))
+
+
 def send_batch(
     campaign: Campaign, batch: Sequence[Claimed], *, sleep: Callable[[float], None]
 ) -> Counter[str]:
-    """Render and send one claimed batch within the campaign's rates, then record it."""
+    """Render and send one claimed batch within the campaign's rates, recording each grant's sends.
+
+    The lease is renewed as the batch goes, and a row whose lease this worker no longer holds
+    (it stalled past it and the sweeper took the row back) is left to whoever holds it now.
+    """
     sender = sender_for(campaign)
     prepared = sender.prepare(campaign)
     buckets = sender.buckets(campaign)
-    chunk = max(1, min(len(batch), *(max(1, b.per_second // 4) for b in buckets))) if buckets else len(batch)
-    outcomes: dict[int, Outcome] = {}
+    chunk = grant_size(buckets, len(batch))
+    lease = Lease(campaign.pk, batch)
+    changed: Counter[str] = Counter()
     pending = list(batch)
     still_sending = _stop_check(campaign.pk)
-    outage: RedisError | None = None
-    while pending and still_sending():
-        try:
+    try:
+        while pending and still_sending():
+            pending = lease.keep(pending)
+            if not pending:
+                break
             grant = ratelimit.acquire(buckets, min(chunk, len(pending)))
-        except RedisError as error:
-            # Without the shared rate nothing more may go out: record what already did (or the
-            # sweeper would send it again), put the rest back, then let the task retry.
-            outage = error
-            break
-        if grant.count == 0:
-            sleep(grant.wait_seconds)
-            continue
-        part, pending = pending[: grant.count], pending[grant.count :]
-        try:
-            outcomes.update(_send_part(sender, prepared, campaign, part))
-        finally:
-            ratelimit.settle(grant)
-    # Paused, halted or cut off from Redis mid-batch: what was not sent goes back to the queue.
-    outcomes.update((message.id, Outcome(MessageStatus.QUEUED)) for message in pending)
-    changed = _record_surviving_outages(campaign.pk, outcomes, sleep=sleep)
-    if outage is not None:
-        raise outage
-    record_sent(campaign.pk, changed[MessageStatus.SENT])
+            if grant.count == 0:
+                sleep(grant.wait_seconds)
+                continue
+            part, pending = pending[: grant.count], pending[grant.count :]
+            try:
+                outcomes = _send_part(sender, prepared, campaign, part)
+            finally:
+                ratelimit.settle(grant)
+            changed += _record_surviving_outages(campaign.pk, outcomes, lease.held, sleep=sleep)
+            record_sent(campaign.pk, sum(1 for o in outcomes.values() if o.status == MessageStatus.SENT))
+    except RedisError:
+        # Without the shared rate nothing more may go out: put the rest back, then let the
+        # task retry. What already went out is recorded.
+        _put_back(campaign.pk, pending, lease, sleep=sleep)
+        raise
+    # Paused or halted mid-batch: what was not sent goes back to the queue.
+    changed += _put_back(campaign.pk, pending, lease, sleep=sleep)
     return changed
+
+
+def _put_back(
+    campaign_id: int, pending: Sequence[Claimed], lease: Lease, *, sleep: Callable[[float], None]
+) -> Counter[str]:
+    outcomes = {message.id: Outcome(MessageStatus.QUEUED) for message in pending}
+    return _record_surviving_outages(campaign_id, outcomes, lease.held, sleep=sleep)
+
+
+_RENEW_SQL = """
+UPDATE campaigns_message AS m SET lease_expires_at = %s
+FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::integer[]) AS attempts) AS held
+WHERE m.id = held.id AND m.attempts = held.attempts AND m.status = 'sending'
+RETURNING m.id
+"""
+
+
+class Lease:
+    """A worker's hold on its claimed rows, renewed while it sends.
+
+    A row is held under the attempt number its claim gave it: once the sweeper has taken a row
+    back and another worker claimed it again, the attempt differs, so the first worker neither
+    renews, sends nor records it.
+    """
+
+    def __init__(self, campaign_id: int, batch: Sequence[Claimed]) -> None:
+        self.campaign_id = campaign_id
+        self.held = {message.id: message.attempts for message in batch}
+        self.renewed_at = time.monotonic()
+
+    def keep(self, pending: list[Claimed]) -> list[Claimed]:
+        """Renew the lease when due; the pending rows this worker still holds."""
+        if time.monotonic() - self.renewed_at < renew_interval():
+            return pending
+        self.renewed_at = time.monotonic()
+        ids = [message.id for message in pending]
+        expires = timezone.now() + timedelta(seconds=settings.CAMPAIGN_LEASE_SECONDS)
+        with connection.cursor() as cursor:
+            cursor.execute(_RENEW_SQL, [expires, ids, [self.held[i] for i in ids]])
+            kept = {row[0] for row in cursor.fetchall()}
+        heartbeat(self.campaign_id)
+        if len(kept) < len(ids):
+            logger.warning(
+                "Campaign %s: %s claimed messages were taken back before this worker renewed its lease",
+                self.campaign_id,
+                len(ids) - len(kept),
+            )
+        return [message for message in pending if message.id in kept]
+
+
+def renew_interval() -> float:
+    """A third of the lease: two renewals can be missed before the sweeper may take the rows."""
+    return settings.CAMPAIGN_LEASE_SECONDS / 3
 
 
 def _send_part(
@@ -256,7 +350,7 @@ def _failed(code: str, what: str, error: Exception, *, permanent: bool) -> Outco
 
 
 def _record_surviving_outages(
-    campaign_id: int, outcomes: dict[int, Outcome], *, sleep: Callable[[float], None]
+    campaign_id: int, outcomes: dict[int, Outcome], held: Mapping[int, int], *, sleep: Callable[[float], None]
 ) -> Counter[str]:
     """Record a sent batch even if the database connection drops meanwhile.
 
@@ -266,7 +360,7 @@ def _record_surviving_outages(
     """
     for attempt in range(RECORD_ATTEMPTS):
         try:
-            return record_results(campaign_id=campaign_id, outcomes=outcomes)
+            return record_results(campaign_id=campaign_id, outcomes=outcomes, held=held)
         except (OperationalError, InterfaceError):
             if attempt == RECORD_ATTEMPTS - 1:
                 raise
@@ -318,11 +412,11 @@ def run_for(campaign_id: int, *, seconds: float, sleep: Callable[[float], None] 
     deadline = time.monotonic() + seconds
     backoff = 0.0
     while time.monotonic() < deadline:
-        _heartbeat(campaign_id)
+        heartbeat(campaign_id)
         campaign = Campaign.objects.select_related("owner__agency").get(pk=campaign_id)
         if campaign.status != CampaignStatus.SENDING:
             return False
-        batch = claim_batch(campaign_id=campaign_id)
+        batch = claim_batch(campaign_id=campaign_id, limit=batch_size(sender_for(campaign).buckets(campaign)))
         if not batch:
             if finish_if_done(campaign_id) or not _others_in_flight(campaign_id):
                 return False
@@ -338,8 +432,9 @@ def run_for(campaign_id: int, *, seconds: float, sleep: Callable[[float], None] 
     return True
 
 
-def _heartbeat(campaign_id: int) -> None:
-    shared_redis().set(redis_key(f"sending:{campaign_id}"), 1, ex=HEARTBEAT_SECONDS)
+def heartbeat(campaign_id: int) -> None:
+    """A task is working on this campaign: the sweeper leaves it alone until this expires."""
+    shared_redis().set(redis_key(f"sending:{campaign_id}"), 1, ex=settings.CAMPAIGN_HEARTBEAT_SECONDS)
 
 
 def stalled_campaigns() -> list[int]:

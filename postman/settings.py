@@ -337,10 +337,16 @@ CAMPAIGN_SEND_CONCURRENCY = int(env("CAMPAIGN_SEND_CONCURRENCY", "2"))
 # A sending task works this long, then hands over to a fresh task: short tasks bound what a
 # killed worker can leave behind and let other campaigns' tasks interleave.
 CAMPAIGN_SEND_SLICE_SECONDS = float(env("CAMPAIGN_SEND_SLICE_SECONDS", "20"))
-# A claimed batch must be recorded within this lease; after it, the sweeper requeues its rows
-# (their worker is taken for dead). Longer than a slice plus the time to record through a
-# database outage, so a live worker's batch is never sent twice.
-CAMPAIGN_LEASE_SECONDS = int(env("CAMPAIGN_LEASE_SECONDS", "300"))
+# A claimed batch is a few seconds of sending at the campaign's rate (never over 200 messages).
+CAMPAIGN_BATCH_SECONDS = float(env("CAMPAIGN_BATCH_SECONDS", "5"))
+# A worker renews the lease on the rows it claimed every third of this while it sends; rows
+# whose lease ran out (their worker died or hung) go back to the queue at the next sweep.
+CAMPAIGN_LEASE_SECONDS = int(env("CAMPAIGN_LEASE_SECONDS", "30"))
+# A sending campaign with no task's heartbeat for this long is restarted by the sweeper.
+CAMPAIGN_HEARTBEAT_SECONDS = int(env("CAMPAIGN_HEARTBEAT_SECONDS", str(CAMPAIGN_LEASE_SECONDS)))
+# How often the sweeper runs: a killed worker's campaign resumes within about
+# max(lease, heartbeat) + this.
+CAMPAIGN_SWEEP_SECONDS = float(env("CAMPAIGN_SWEEP_SECONDS", "10"))
 CELERY_TASK_ROUTES = {
     "campaigns.ingest_recipient_file": {"queue": "ingest"},
     # Single API messages have a worker of their own (Procfile, docker-compose), so a big
@@ -354,9 +360,13 @@ CELERY_TASK_ROUTES = {
     "webhooks.purge_old_events": {"queue": "webhooks"},
 }
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    # Every minute: requeue messages whose worker died mid-batch (lease expired) and restart
-    # sending campaigns that lost their task.
-    "campaigns.sweep_stale_batches": {"task": "campaigns.sweep_stale_batches", "schedule": 60.0},
+    # Every CAMPAIGN_SWEEP_SECONDS: requeue messages whose worker stopped renewing their lease
+    # and restart sending campaigns that lost their task.
+    "campaigns.sweep_stale_batches": {
+        "task": "campaigns.sweep_stale_batches",
+        "schedule": CAMPAIGN_SWEEP_SECONDS,
+        "options": {"expires": CAMPAIGN_SWEEP_SECONDS},
+    },
     # At the start of every minute: start scheduled campaigns whose time has come (times are
     # entered to the minute). A row lock makes each start once, even with two beats running.
     "campaigns.launch_due_campaigns": {
