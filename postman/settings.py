@@ -330,7 +330,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "campaigns"
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A task a dead worker took is handed out again after this. Sending does not wait for it (the
+# sweeper restarts a campaign once its heartbeat stops); it must outlast the longest task, the
+# ingest's time limit, or a running task would be handed to a second worker.
+CELERY_VISIBILITY_TIMEOUT_SECONDS = int(
+    env("CELERY_VISIBILITY_TIMEOUT_SECONDS", str(int(INGEST_TIME_LIMIT_SECONDS) + 60))
+)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS}
 CELERY_TIMEZONE = "UTC"
 # Sending tasks started per campaign; each claims its own batches, so more workers help.
 CAMPAIGN_SEND_CONCURRENCY = int(env("CAMPAIGN_SEND_CONCURRENCY", "2"))
@@ -365,7 +371,6 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "campaigns.sweep_stale_batches": {
         "task": "campaigns.sweep_stale_batches",
         "schedule": CAMPAIGN_SWEEP_SECONDS,
-        "options": {"expires": CAMPAIGN_SWEEP_SECONDS},
     },
     # At the start of every minute: start scheduled campaigns whose time has come (times are
     # entered to the minute). A row lock makes each start once, even with two beats running.
