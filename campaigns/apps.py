@@ -7,4 +7,5 @@ class CampaignsConfig(AppConfig):
     name = "campaigns"
 
     def ready(self) -> None:
-        from campaigns import checks  # noqa: F401  (registers the system checks)
+        # Registers the system checks, and plugs the tasks into campaigns.dispatch.
+        from campaigns import checks, tasks  # noqa: F401

@@ -40,3 +40,17 @@ def check_sending_timings(app_configs: Any = None, **kwargs: Any) -> list[CheckM
             )
         )
     return errors
+
+
+@register()
+def check_every_status_has_a_counter(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Progress reads CampaignStats only: a status without a counter would vanish from it."""
+    from campaigns.models import MessageStatus
+    from campaigns.transitions import COUNTER, counter_fields
+
+    fields = counter_fields()
+    return [
+        Error(f"Message status {status.value!r} has no counter in CampaignStats.", id="campaigns.E005")
+        for status in MessageStatus
+        if COUNTER.get(status) not in fields
+    ]

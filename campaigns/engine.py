@@ -17,18 +17,14 @@ Nothing is lost: every row claimed by a dead worker comes back through its lease
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -37,13 +33,14 @@ from campaigns.channels import ChannelSender, sender_for
 from campaigns.delivery import Delivery
 from campaigns.models import Campaign, CampaignStats, CampaignStatus, MessageStatus
 from campaigns.progress import record_sent
+from campaigns.transitions import MAX_BATCH, Claimed, Outcome, claim_batch, record_results, renew, sweep_stale
 from common import ratelimit
 from common.redis import redis_key, shared_redis
 from webhooks.services import emit_campaign_milestone
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 200
+BATCH_SIZE = MAX_BATCH
 MAX_ATTEMPTS = 5
 MAX_BACKOFF_SECONDS = 8.0
 # Tries to write a sent batch's results through a dropped database connection (about 30 s).
@@ -59,71 +56,6 @@ SEND_ERROR = "SendError"
 _OUTAGES = (DatabaseError, RedisError)
 
 
-@dataclass(frozen=True)
-class Claimed:
-    id: int
-    recipient: str
-    params: dict[str, str]
-    attempts: int
-
-
-_CLAIM_SQL = """
-WITH batch AS (
-    SELECT id FROM campaigns_message
-    WHERE campaign_id = %s AND status = 'queued' AND id > %s
-    ORDER BY id LIMIT %s
-    FOR UPDATE SKIP LOCKED
-)
-UPDATE campaigns_message AS m
-SET status = 'sending', attempts = m.attempts + 1, lease_expires_at = %s, updated_at = %s
-FROM batch WHERE m.id = batch.id
-RETURNING m.id, m.recipient, m.params, m.attempts
-"""
-
-
-def claim_batch(*, campaign_id: int, limit: int = BATCH_SIZE) -> list[Claimed]:
-    """Claim up to `limit` queued messages, in id order after the campaign's cursor.
-
-    The cursor keeps each claim from walking over rows other workers already took. Rows put
-    back behind it (throttled, swept) are found by one scan from the start once it runs dry.
-    """
-    cursor_value = CampaignStats.objects.filter(pk=campaign_id).values_list("claim_cursor", flat=True).first()
-    rows = _claim_after(campaign_id, cursor_value or 0, limit)
-    if not rows and cursor_value:
-        rows = _claim_after(campaign_id, 0, limit)
-    return rows
-
-
-@transaction.atomic
-def _claim_after(campaign_id: int, after_id: int, limit: int) -> list[Claimed]:
-    now = timezone.now()
-    with connection.cursor() as cursor:
-        lease = timedelta(seconds=settings.CAMPAIGN_LEASE_SECONDS)
-        cursor.execute(_CLAIM_SQL, [campaign_id, after_id, limit, now + lease, now])
-        rows = [Claimed(r[0], r[1], _params(r[2]), r[3]) for r in cursor.fetchall()]
-    if rows:
-        CampaignStats.objects.filter(pk=campaign_id).update(
-            queued=F("queued") - len(rows),
-            sending=F("sending") + len(rows),
-            claim_cursor=max(r.id for r in rows),
-        )
-    return rows
-
-
-def _params(value: Any) -> dict[str, str]:
-    # psycopg2 decodes jsonb to a dict; a json column would arrive as text.
-    return dict(json.loads(value) if isinstance(value, str) else value)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: str
-    provider_id: str = ""
-    error_code: str = ""
-    error: str = ""
-    permanent: bool = False  # a failure the provider called final: never retried
-
-
 def outcome_for(delivery: Delivery, attempts: int) -> Outcome:
     if delivery.ok:
         return Outcome(MessageStatus.SENT, provider_id=delivery.provider_id)
@@ -132,59 +64,6 @@ def outcome_for(delivery: Delivery, attempts: int) -> Outcome:
     retry = delivery.throttled or (not delivery.permanent and attempts < MAX_ATTEMPTS)
     status = MessageStatus.QUEUED if retry else MessageStatus.FAILED
     return Outcome(status, error_code=delivery.error_code, error=delivery.error, permanent=delivery.permanent)
-
-
-_RECORD_SQL = """
-UPDATE campaigns_message AS m
-SET status = v.status, provider_id = v.provider_id, error_code = v.error_code, error = v.error,
-    error_permanent = v.permanent,
-    sent_at = CASE WHEN v.status = 'sent' THEN %s ELSE m.sent_at END,
-    lease_expires_at = NULL, updated_at = %s
-FROM (VALUES {values}) AS v(id, status, provider_id, error_code, error, permanent, attempts)
-WHERE m.id = v.id AND m.status = 'sending' AND (v.attempts IS NULL OR m.attempts = v.attempts)
-RETURNING m.id, v.status
-"""
-
-
-@transaction.atomic
-def record_results(
-    *, campaign_id: int, outcomes: dict[int, Outcome], held: Mapping[int, int] | None = None
-) -> Counter[str]:
-    """Write outcomes and move the campaign's counters by what actually changed.
-
-    With `held` (message id → the attempt it was claimed under), only rows still held under
-    that claim are written: a row the sweeper took back and someone else claimed is theirs.
-    """
-    if not outcomes:
-        return Counter()
-    held = held or {}
-    now = timezone.now()
-    values = ", ".join(["(%s::bigint, %s, %s, %s, %s, %s::boolean, %s::integer)"] * len(outcomes))
-    params: list[Any] = [now, now]
-    for message_id, outcome in outcomes.items():
-        params += [
-            message_id,
-            outcome.status,
-            outcome.provider_id,
-            outcome.error_code,
-            outcome.error[:1000],
-            outcome.permanent,
-            held.get(message_id),
-        ]
-    with connection.cursor() as cursor:
-        cursor.execute(_RECORD_SQL.format(values=values), params)
-        changed = Counter(status for _, status in cursor.fetchall())
-    moved = sum(changed.values())
-    if moved:
-        updates: dict[str, Any] = {"sending": F("sending") - moved}
-        for status, count in changed.items():
-            updates[status] = F(status) + count
-        if changed[MessageStatus.QUEUED]:
-            # Requeued rows sit behind the cursor; pull it back so the next claim finds them.
-            lowest = min(i for i, o in outcomes.items() if o.status == MessageStatus.QUEUED)
-            updates["claim_cursor"] = lowest - 1
-        CampaignStats.objects.filter(pk=campaign_id).update(**updates)
-    return changed
 
 
 def batch_size(buckets: Sequence[ratelimit.Bucket]) -> int:
@@ -258,14 +137,6 @@ def _put_back(
     return _record_surviving_outages(campaign_id, outcomes, lease.held, sleep=sleep)
 
 
-_RENEW_SQL = """
-UPDATE campaigns_message AS m SET lease_expires_at = %s
-FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::integer[]) AS attempts) AS held
-WHERE m.id = held.id AND m.attempts = held.attempts AND m.status = 'sending'
-RETURNING m.id
-"""
-
-
 class Lease:
     """A worker's hold on its claimed rows, renewed while it sends.
 
@@ -284,11 +155,8 @@ class Lease:
         if time.monotonic() - self.renewed_at < renew_interval():
             return pending
         self.renewed_at = time.monotonic()
+        kept = renew({message.id: self.held[message.id] for message in pending})
         ids = [message.id for message in pending]
-        expires = timezone.now() + timedelta(seconds=settings.CAMPAIGN_LEASE_SECONDS)
-        with connection.cursor() as cursor:
-            cursor.execute(_RENEW_SQL, [expires, ids, [self.held[i] for i in ids]])
-            kept = {row[0] for row in cursor.fetchall()}
         heartbeat(self.campaign_id)
         if len(kept) < len(ids):
             logger.warning(
@@ -372,7 +240,7 @@ def _record_surviving_outages(
 def _stop_check(campaign_id: int) -> Callable[[], bool]:
     """A check, at most once a second, that the campaign is still sending (not paused or halted).
 
-    At slow rates a batch takes minutes to send; this lets a pause or halt take hold within a
+    At slow rates a batch takes seconds to send; this lets a pause or halt take hold within a
     second instead of at the end of the batch.
     """
     checked_at = time.monotonic()
@@ -450,21 +318,4 @@ def _others_in_flight(campaign_id: int) -> bool:
     return CampaignStats.objects.filter(pk=campaign_id, sending__gt=0).exists()
 
 
-def sweep_stale(*, now: Any = None) -> int:
-    """Return messages whose lease ran out (their worker died) to the queue."""
-    now = now or timezone.now()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE campaigns_message SET status = 'queued', lease_expires_at = NULL, updated_at = %s
-            WHERE status = 'sending' AND lease_expires_at < %s
-            RETURNING campaign_id
-            """,
-            [now, now],
-        )
-        per_campaign = Counter(row[0] for row in cursor.fetchall())
-        for campaign_id, count in per_campaign.items():
-            CampaignStats.objects.filter(pk=campaign_id).update(
-                queued=F("queued") + count, sending=F("sending") - count, claim_cursor=0
-            )
-    return sum(per_campaign.values())
+__all__ = ["Claimed", "Outcome", "claim_batch", "record_results", "sweep_stale"]

@@ -13,7 +13,7 @@ from campaigns.models import Campaign, CampaignStats, CampaignStatus, Message, M
 from tests.factories import make_email_campaign, people
 from tests.smtp_sink import SmtpSink
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("counters_hold")]
 
 
 def send_all(campaign: Campaign) -> None:

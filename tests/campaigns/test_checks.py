@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from campaigns.checks import check_sending_timings
+from campaigns.checks import check_every_status_has_a_counter, check_sending_timings
+from campaigns.transitions import COUNTER, counter_fields
 
 
 def test_default_sending_timings_pass() -> None:
@@ -29,3 +30,8 @@ def test_visibility_timeout_shorter_than_the_longest_task_is_refused(settings: A
     [error] = check_sending_timings()
     assert error.id == "campaigns.E004"
     assert "more than 600 s" in error.msg
+
+
+def test_every_message_status_has_a_counter() -> None:
+    assert check_every_status_has_a_counter() == []
+    assert set(COUNTER.values()) <= counter_fields()

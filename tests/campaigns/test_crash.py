@@ -8,12 +8,14 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 from redis import Redis
 
 from campaigns import engine, services
@@ -25,7 +27,7 @@ from tests.workers import Beat, Worker, start_worker, worker_environment
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("counters_hold")]
 
 
 def wait_for(condition: Any, timeout: float, what: str) -> None:
@@ -44,7 +46,7 @@ def campaign_status(campaign: Campaign) -> str:
 def recover(campaign: Campaign) -> None:
     """What the beat sweeper does once the dead worker's lease and heartbeat have run out."""
     redis_client(settings.REDIS_URL).delete(redis_key(f"sending:{campaign.pk}"))
-    future = engine.timezone.now() + engine.timedelta(seconds=settings.CAMPAIGN_LEASE_SECONDS + 1)
+    future = timezone.now() + timedelta(seconds=settings.CAMPAIGN_LEASE_SECONDS + 1)
     engine.sweep_stale(now=future)
     from campaigns.tasks import send_campaign
 

@@ -18,7 +18,7 @@ from common.ratelimit import Bucket
 from tests.factories import make_email_campaign, people
 from tests.workers import start_worker
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("counters_hold")]
 
 # Each batch takes CAMPAIGN_BATCH_SECONDS (5 s) to send at the campaign's rate: more than twice
 # this lease, so without renewal the sweeper would take every batch back while it is sent.
