@@ -89,7 +89,11 @@ def grant_size(buckets: Sequence[ratelimit.Bucket], wanted: int) -> int:
 
 
 def send_batch(
-    campaign: Campaign, batch: Sequence[Claimed], *, sleep: Callable[[float], None]
+    campaign: Campaign,
+    batch: Sequence[Claimed],
+    *,
+    sleep: Callable[[float], None],
+    until: float = float("inf"),
 ) -> Counter[str]:
     """Render and send one claimed batch within the campaign's rates, recording each grant's sends.
 
@@ -103,7 +107,7 @@ def send_batch(
     lease = Lease(campaign.pk, batch)
     changed: Counter[str] = Counter()
     pending = list(batch)
-    still_sending = _stop_check(campaign.pk)
+    still_sending = _stop_check(campaign.pk, until)
     try:
         while pending and still_sending():
             pending = lease.keep(pending)
@@ -125,7 +129,7 @@ def send_batch(
         # task retry. What already went out is recorded.
         _put_back(campaign.pk, pending, lease, sleep=sleep)
         raise
-    # Paused or halted mid-batch: what was not sent goes back to the queue.
+    # Paused, halted or out of time mid-batch: what was not sent goes back to the queue.
     changed += _put_back(campaign.pk, pending, lease, sleep=sleep)
     return changed
 
@@ -237,16 +241,19 @@ def _record_surviving_outages(
     raise AssertionError("unreachable")
 
 
-def _stop_check(campaign_id: int) -> Callable[[], bool]:
-    """A check, at most once a second, that the campaign is still sending (not paused or halted).
+def _stop_check(campaign_id: int, until: float) -> Callable[[], bool]:
+    """A check that the task's slice has time left and, at most once a second, that the
+    campaign is still sending (not paused or halted).
 
     At slow rates a batch takes seconds to send; this lets a pause or halt take hold within a
-    second instead of at the end of the batch.
+    second, and ends a slice on time so other campaigns' tasks get their turn on the worker.
     """
     checked_at = time.monotonic()
 
     def still_sending() -> bool:
         nonlocal checked_at
+        if time.monotonic() >= until:
+            return False
         if time.monotonic() - checked_at < STOP_CHECK_SECONDS:
             return True
         checked_at = time.monotonic()
@@ -292,7 +299,7 @@ def run_for(campaign_id: int, *, seconds: float, sleep: Callable[[float], None] 
             # it): look again in a moment rather than spinning through tasks.
             sleep(IDLE_WAIT_SECONDS)
             continue
-        changed = send_batch(campaign, batch, sleep=sleep)
+        changed = send_batch(campaign, batch, sleep=sleep, until=deadline)
         throttled = changed[MessageStatus.QUEUED] > 0
         backoff = min(MAX_BACKOFF_SECONDS, max(0.25, backoff * 2)) if throttled else 0.0
         if backoff:

@@ -340,9 +340,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEO
 CELERY_TIMEZONE = "UTC"
 # Sending tasks started per campaign; each claims its own batches, so more workers help.
 CAMPAIGN_SEND_CONCURRENCY = int(env("CAMPAIGN_SEND_CONCURRENCY", "2"))
-# A sending task works this long, then hands over to a fresh task: short tasks bound what a
-# killed worker can leave behind and let other campaigns' tasks interleave.
-CAMPAIGN_SEND_SLICE_SECONDS = float(env("CAMPAIGN_SEND_SLICE_SECONDS", "20"))
+# A sending task works this long, stopping mid-batch if need be, then hands over to a fresh
+# task at the back of the queue: campaigns beyond the worker's slots take turns every slice.
+CAMPAIGN_SEND_SLICE_SECONDS = float(env("CAMPAIGN_SEND_SLICE_SECONDS", "10"))
 # A claimed batch is a few seconds of sending at the campaign's rate (never over 200 messages).
 CAMPAIGN_BATCH_SECONDS = float(env("CAMPAIGN_BATCH_SECONDS", "5"))
 # A worker renews the lease on the rows it claimed every third of this while it sends; rows
