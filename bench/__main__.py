@@ -14,13 +14,14 @@ from bench import setup
 
 def main() -> int:
     setup.prepare_django()
-    from bench import crash_bench, ingest_bench, send_bench, xlsx_bench
+    from bench import crash_bench, ingest_bench, rate_bench, send_bench, xlsx_bench
 
     rows = int(os.environ.get("BENCH_INGEST_ROWS", "1000000"))
     messages = int(os.environ.get("BENCH_SEND_MESSAGES", "200000"))
     ingest_bench.run(rows)
     xlsx_bench.run(int(os.environ.get("BENCH_XLSX_ROWS", "100000")))
     send_bench.run(messages)
+    rate_bench.run()
     crash_bench.run(int(os.environ.get("BENCH_CRASH_MESSAGES", "100000")))
     return 0
 

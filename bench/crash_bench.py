@@ -69,5 +69,5 @@ def run(messages: int = 100_000) -> None:
     bound = KILLS * engine.BATCH_SIZE
     print(
         f"crash: {KILLS} kill -9 during {messages:,} emails: delivered {len(received):,}, "
-        f"duplicates {duplicates} (bound {bound}: one batch per killed worker process), lost {lost}"
+        f"duplicates {duplicates} (bound {bound}: one rate grant per killed worker process), lost {lost}"
     )

@@ -35,7 +35,7 @@ def start_provider(port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("fake provider did not start")
 
 
-def start_worker(url: str, log: Path) -> subprocess.Popen[bytes]:
+def start_worker(url: str, log: Path, *, concurrency: int = 1, **extra: str) -> subprocess.Popen[bytes]:
     environment = {
         **os.environ,
         "EMAIL_PROVIDER": "ses",
@@ -45,6 +45,7 @@ def start_worker(url: str, log: Path) -> subprocess.Popen[bytes]:
         "EMAIL_MAX_SEND_RATE": "1000000",
         "CAMPAIGN_SEND_CONCURRENCY": "1",
         "LOG_LEVEL": "WARNING",
+        **extra,
     }
     command = [
         sys.executable,
@@ -53,7 +54,7 @@ def start_worker(url: str, log: Path) -> subprocess.Popen[bytes]:
         "-A",
         "postman",
         "worker",
-        "--concurrency=1",
+        f"--concurrency={concurrency}",
         "--loglevel=" + os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),
     ]
     command += [

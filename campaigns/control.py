@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from accounts.models import User
-from campaigns import notices
+from campaigns import notices, transitions
 from campaigns.models import (
     Campaign,
     CampaignActionKind,
@@ -153,22 +153,9 @@ def retry_failed(*, campaign: Campaign, by: User) -> int:
     campaign = _locked(campaign)
     if campaign.status != CampaignStatus.SENT:
         raise CampaignError("Failed messages can be retried once the campaign has finished sending.")
-    count = Message.objects.filter(
-        campaign=campaign, status=MessageStatus.FAILED, error_permanent=False
-    ).update(
-        status=MessageStatus.QUEUED,
-        attempts=0,
-        error_code="",
-        error="",
-        provider_id="",
-        lease_expires_at=None,
-        updated_at=timezone.now(),
-    )
+    count = transitions.requeue_failed(campaign, where=Q(error_permanent=False))
     if not count:
         raise CampaignError("No failed message can be retried: the provider refused them for good.")
-    CampaignStats.objects.filter(pk=campaign.pk).update(
-        failed=F("failed") - count, queued=F("queued") + count, claim_cursor=0
-    )
     skipped = skip_suppressed(campaign)
     campaign.status, campaign.finished_at = CampaignStatus.SENDING, None
     campaign.save()

@@ -1,113 +1,59 @@
-"""The sending engine: claim a batch, render, send within the shared rates, record per batch.
+"""The sending engine: claim a batch, render, send within the shared rates, record per grant.
 
 A message moves QUEUED → SENDING (claimed, with a lease) → SENT / FAILED / …, forward only.
-Results are written only to rows still in SENDING, so a late or repeated write never moves a
-message back. If a worker dies mid-batch, its rows stay in SENDING until the lease runs out and
-the sweeper returns them to QUEUED: at most one batch (BATCH_SIZE) per killed worker can be
-sent twice, and nothing is lost.
+Results are written only to rows still in SENDING under the claim that sent them, so a late or
+repeated write never moves a message back.
+
+A batch is a few seconds of sending at the campaign's rate (`batch_size`), and the worker
+renews its lease every third of CAMPAIGN_LEASE_SECONDS while it sends; the sweeper returns
+only rows whose lease ran out. Each rate grant (a quarter second of sending, `grant_size`) is
+recorded as soon as the provider answers. So the duplicate bound is:
+- a live worker that renews: none (two renewals may be missed before its rows can be taken);
+- a worker killed, or stuck in one provider call past the lease: the grant it had in flight,
+  at most max(1, rate // 4) messages: 1 at 1/s, 2 at 10/s, 125 at 500/s (SES's full speed
+  here). Its other claimed rows are sent once, by whoever claims them after the sweep.
+Nothing is lost: every row claimed by a dead worker comes back through its lease.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import F
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 
 from campaigns import notices
-from campaigns.channels import sender_for
+from campaigns.channels import ChannelSender, sender_for
 from campaigns.delivery import Delivery
 from campaigns.models import Campaign, CampaignStats, CampaignStatus, MessageStatus
 from campaigns.progress import record_sent
+from campaigns.transitions import MAX_BATCH, Claimed, Outcome, claim_batch, record_results, renew, sweep_stale
 from common import ratelimit
 from common.redis import redis_key, shared_redis
 from webhooks.services import emit_campaign_milestone
 
-BATCH_SIZE = 200
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = MAX_BATCH
 MAX_ATTEMPTS = 5
 MAX_BACKOFF_SECONDS = 8.0
 # Tries to write a sent batch's results through a dropped database connection (about 30 s).
 RECORD_ATTEMPTS = 10
 # How long a sending task waits before looking again when other workers hold the last batches.
 IDLE_WAIT_SECONDS = 1.0
-# A sending campaign without a heartbeat for this long is restarted by the sweeper.
-HEARTBEAT_SECONDS = 90
 # How often a worker in the middle of a batch looks whether the campaign was paused or halted.
 STOP_CHECK_SECONDS = 1.0
-
-
-@dataclass(frozen=True)
-class Claimed:
-    id: int
-    recipient: str
-    params: dict[str, str]
-    attempts: int
-
-
-_CLAIM_SQL = """
-WITH batch AS (
-    SELECT id FROM campaigns_message
-    WHERE campaign_id = %s AND status = 'queued' AND id > %s
-    ORDER BY id LIMIT %s
-    FOR UPDATE SKIP LOCKED
-)
-UPDATE campaigns_message AS m
-SET status = 'sending', attempts = m.attempts + 1, lease_expires_at = %s, updated_at = %s
-FROM batch WHERE m.id = batch.id
-RETURNING m.id, m.recipient, m.params, m.attempts
-"""
-
-
-def claim_batch(*, campaign_id: int, limit: int = BATCH_SIZE) -> list[Claimed]:
-    """Claim up to `limit` queued messages, in id order after the campaign's cursor.
-
-    The cursor keeps each claim from walking over rows other workers already took. Rows put
-    back behind it (throttled, swept) are found by one scan from the start once it runs dry.
-    """
-    cursor_value = CampaignStats.objects.filter(pk=campaign_id).values_list("claim_cursor", flat=True).first()
-    rows = _claim_after(campaign_id, cursor_value or 0, limit)
-    if not rows and cursor_value:
-        rows = _claim_after(campaign_id, 0, limit)
-    return rows
-
-
-@transaction.atomic
-def _claim_after(campaign_id: int, after_id: int, limit: int) -> list[Claimed]:
-    now = timezone.now()
-    with connection.cursor() as cursor:
-        lease = timedelta(seconds=settings.CAMPAIGN_LEASE_SECONDS)
-        cursor.execute(_CLAIM_SQL, [campaign_id, after_id, limit, now + lease, now])
-        rows = [Claimed(r[0], r[1], _params(r[2]), r[3]) for r in cursor.fetchall()]
-    if rows:
-        CampaignStats.objects.filter(pk=campaign_id).update(
-            queued=F("queued") - len(rows),
-            sending=F("sending") + len(rows),
-            claim_cursor=max(r.id for r in rows),
-        )
-    return rows
-
-
-def _params(value: Any) -> dict[str, str]:
-    # psycopg2 decodes jsonb to a dict; a json column would arrive as text.
-    return dict(json.loads(value) if isinstance(value, str) else value)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: str
-    provider_id: str = ""
-    error_code: str = ""
-    error: str = ""
-    permanent: bool = False  # a failure the provider called final: never retried
+# Error codes of messages that failed on our side rather than the provider's.
+BUILD_ERROR = "BuildError"
+SEND_ERROR = "SendError"
+# Losing the database or Redis is an outage, not a fault of one message: the task retries.
+_OUTAGES = (DatabaseError, RedisError)
 
 
 def outcome_for(delivery: Delivery, attempts: int) -> Outcome:
@@ -120,93 +66,163 @@ def outcome_for(delivery: Delivery, attempts: int) -> Outcome:
     return Outcome(status, error_code=delivery.error_code, error=delivery.error, permanent=delivery.permanent)
 
 
-_RECORD_SQL = """
-UPDATE campaigns_message AS m
-SET status = v.status, provider_id = v.provider_id, error_code = v.error_code, error = v.error,
-    error_permanent = v.permanent,
-    sent_at = CASE WHEN v.status = 'sent' THEN %s ELSE m.sent_at END,
-    lease_expires_at = NULL, updated_at = %s
-FROM (VALUES {values}) AS v(id, status, provider_id, error_code, error, permanent)
-WHERE m.id = v.id AND m.status = 'sending'
-RETURNING m.id, v.status
-"""
+def batch_size(buckets: Sequence[ratelimit.Bucket]) -> int:
+    """A few seconds of sending at the slowest of the rates, at most BATCH_SIZE.
+
+    A claim is then never much older than its lease's renewal interval, and what a pause, a
+    slice's end or a dead worker holds up is seconds of sending, not minutes.
+    """
+    if not buckets:
+        return BATCH_SIZE
+    slowest = min(bucket.per_second for bucket in buckets)
+    return max(1, min(BATCH_SIZE, int(slowest * settings.CAMPAIGN_BATCH_SECONDS)))
 
 
-@transaction.atomic
-def record_results(*, campaign_id: int, outcomes: dict[int, Outcome]) -> Counter[str]:
-    """Write a batch's outcomes and move the campaign's counters by what actually changed."""
-    if not outcomes:
-        return Counter()
-    now = timezone.now()
-    values = ", ".join(["(%s::bigint, %s, %s, %s, %s, %s::boolean)"] * len(outcomes))
-    params: list[Any] = [now, now]
-    for message_id, outcome in outcomes.items():
-        params += [
-            message_id,
-            outcome.status,
-            outcome.provider_id,
-            outcome.error_code,
-            outcome.error[:1000],
-            outcome.permanent,
-        ]
-    with connection.cursor() as cursor:
-        cursor.execute(_RECORD_SQL.format(values=values), params)
-        changed = Counter(status for _, status in cursor.fetchall())
-    moved = sum(changed.values())
-    if moved:
-        updates: dict[str, Any] = {"sending": F("sending") - moved}
-        for status, count in changed.items():
-            updates[status] = F(status) + count
-        if changed[MessageStatus.QUEUED]:
-            # Requeued rows sit behind the cursor; pull it back so the next claim finds them.
-            lowest = min(i for i, o in outcomes.items() if o.status == MessageStatus.QUEUED)
-            updates["claim_cursor"] = lowest - 1
-        CampaignStats.objects.filter(pk=campaign_id).update(**updates)
-    return changed
+def grant_size(buckets: Sequence[ratelimit.Bucket], wanted: int) -> int:
+    """Messages asked of the rate limiter at once: a quarter second's worth, so sends spread out.
+
+    It is also all that a worker has sent and not yet recorded at any moment.
+    """
+    if not buckets:
+        return wanted
+    return max(1, min(wanted, *(max(1, bucket.per_second // 4) for bucket in buckets)))
 
 
 def send_batch(
-    campaign: Campaign, batch: Sequence[Claimed], *, sleep: Callable[[float], None]
+    campaign: Campaign,
+    batch: Sequence[Claimed],
+    *,
+    sleep: Callable[[float], None],
+    until: float = float("inf"),
 ) -> Counter[str]:
-    """Render and send one claimed batch within the campaign's rates, then record it."""
+    """Render and send one claimed batch within the campaign's rates, recording each grant's sends.
+
+    The lease is renewed as the batch goes, and a row whose lease this worker no longer holds
+    (it stalled past it and the sweeper took the row back) is left to whoever holds it now.
+    """
     sender = sender_for(campaign)
     prepared = sender.prepare(campaign)
     buckets = sender.buckets(campaign)
-    chunk = max(1, min(len(batch), *(max(1, b.per_second // 4) for b in buckets))) if buckets else len(batch)
-    outcomes: dict[int, Outcome] = {}
+    chunk = grant_size(buckets, len(batch))
+    lease = Lease(campaign.pk, batch)
+    changed: Counter[str] = Counter()
     pending = list(batch)
-    still_sending = _stop_check(campaign.pk)
-    outage: RedisError | None = None
-    while pending and still_sending():
-        try:
+    still_sending = _stop_check(campaign.pk, until)
+    try:
+        while pending and still_sending():
+            pending = lease.keep(pending)
+            if not pending:
+                break
             grant = ratelimit.acquire(buckets, min(chunk, len(pending)))
-        except RedisError as error:
-            # Without the shared rate nothing more may go out: record what already did (or the
-            # sweeper would send it again), put the rest back, then let the task retry.
-            outage = error
-            break
-        if grant.count == 0:
-            sleep(grant.wait_seconds)
-            continue
-        part, pending = pending[: grant.count], pending[grant.count :]
-        items = [
-            sender.build(prepared, message_id=m.id, recipient=m.recipient, params=m.params) for m in part
-        ]
-        deliveries = sender.send_batch(campaign, items)
-        ratelimit.settle(grant)
-        for message, delivery in zip(part, deliveries, strict=True):
-            outcomes[message.id] = outcome_for(delivery, message.attempts)
-    # Paused, halted or cut off from Redis mid-batch: what was not sent goes back to the queue.
-    outcomes.update((message.id, Outcome(MessageStatus.QUEUED)) for message in pending)
-    changed = _record_surviving_outages(campaign.pk, outcomes, sleep=sleep)
-    if outage is not None:
-        raise outage
-    record_sent(campaign.pk, changed[MessageStatus.SENT])
+            if grant.count == 0:
+                sleep(grant.wait_seconds)
+                continue
+            part, pending = pending[: grant.count], pending[grant.count :]
+            try:
+                outcomes = _send_part(sender, prepared, campaign, part)
+            finally:
+                ratelimit.settle(grant)
+            changed += _record_surviving_outages(campaign.pk, outcomes, lease.held, sleep=sleep)
+            record_sent(campaign.pk, sum(1 for o in outcomes.values() if o.status == MessageStatus.SENT))
+    except RedisError:
+        # Without the shared rate nothing more may go out: put the rest back, then let the
+        # task retry. What already went out is recorded.
+        _put_back(campaign.pk, pending, lease, sleep=sleep)
+        raise
+    # Paused, halted or out of time mid-batch: what was not sent goes back to the queue.
+    changed += _put_back(campaign.pk, pending, lease, sleep=sleep)
     return changed
 
 
+def _put_back(
+    campaign_id: int, pending: Sequence[Claimed], lease: Lease, *, sleep: Callable[[float], None]
+) -> Counter[str]:
+    outcomes = {message.id: Outcome(MessageStatus.QUEUED) for message in pending}
+    return _record_surviving_outages(campaign_id, outcomes, lease.held, sleep=sleep)
+
+
+class Lease:
+    """A worker's hold on its claimed rows, renewed while it sends.
+
+    A row is held under the attempt number its claim gave it: once the sweeper has taken a row
+    back and another worker claimed it again, the attempt differs, so the first worker neither
+    renews, sends nor records it.
+    """
+
+    def __init__(self, campaign_id: int, batch: Sequence[Claimed]) -> None:
+        self.campaign_id = campaign_id
+        self.held = {message.id: message.attempts for message in batch}
+        self.renewed_at = time.monotonic()
+
+    def keep(self, pending: list[Claimed]) -> list[Claimed]:
+        """Renew the lease when due; the pending rows this worker still holds."""
+        if time.monotonic() - self.renewed_at < renew_interval():
+            return pending
+        self.renewed_at = time.monotonic()
+        kept = renew({message.id: self.held[message.id] for message in pending})
+        ids = [message.id for message in pending]
+        heartbeat(self.campaign_id)
+        if len(kept) < len(ids):
+            logger.warning(
+                "Campaign %s: %s claimed messages were taken back before this worker renewed its lease",
+                self.campaign_id,
+                len(ids) - len(kept),
+            )
+        return [message for message in pending if message.id in kept]
+
+
+def renew_interval() -> float:
+    """A third of the lease: two renewals can be missed before the sweeper may take the rows."""
+    return settings.CAMPAIGN_LEASE_SECONDS / 3
+
+
+def _send_part(
+    sender: ChannelSender, prepared: Any, campaign: Campaign, part: Sequence[Claimed]
+) -> dict[int, Outcome]:
+    """Build and send one rate grant's messages; a message that cannot be built or sent fails alone.
+
+    A failure here that is not an outage (a value the email library refuses, a bug in a
+    renderer) would otherwise end the task with its rows in SENDING, and the sweeper would hand
+    them back to fail again, for ever.
+    """
+    outcomes: dict[int, Outcome] = {}
+    built: list[tuple[Claimed, Any]] = []
+    for message in part:
+        try:
+            item = sender.build(
+                prepared, message_id=message.id, recipient=message.recipient, params=message.params
+            )
+        except _OUTAGES:
+            raise
+        except Exception as error:
+            logger.exception("Could not build message %s of campaign %s", message.id, campaign.pk)
+            outcomes[message.id] = _failed(BUILD_ERROR, "could not be prepared", error, permanent=True)
+        else:
+            built.append((message, item))
+    if not built:
+        return outcomes
+    try:
+        deliveries = sender.send_batch(campaign, [item for _, item in built])
+    except _OUTAGES:
+        raise
+    except Exception as error:
+        # The transport gives one result per message, so this is a fault on our side that we
+        # cannot pin on one message: these fail, and may be retried once it is fixed.
+        logger.exception("Could not send %s messages of campaign %s", len(built), campaign.pk)
+        failed = _failed(SEND_ERROR, "could not be handed to the provider", error, permanent=False)
+        return outcomes | {message.id: failed for message, _ in built}
+    for (message, _), delivery in zip(built, deliveries, strict=True):
+        outcomes[message.id] = outcome_for(delivery, message.attempts)
+    return outcomes
+
+
+def _failed(code: str, what: str, error: Exception, *, permanent: bool) -> Outcome:
+    reason = f"This message {what} because of an error on our side ({type(error).__name__}: {error})."
+    return Outcome(MessageStatus.FAILED, error_code=code, error=reason, permanent=permanent)
+
+
 def _record_surviving_outages(
-    campaign_id: int, outcomes: dict[int, Outcome], *, sleep: Callable[[float], None]
+    campaign_id: int, outcomes: dict[int, Outcome], held: Mapping[int, int], *, sleep: Callable[[float], None]
 ) -> Counter[str]:
     """Record a sent batch even if the database connection drops meanwhile.
 
@@ -216,7 +232,7 @@ def _record_surviving_outages(
     """
     for attempt in range(RECORD_ATTEMPTS):
         try:
-            return record_results(campaign_id=campaign_id, outcomes=outcomes)
+            return record_results(campaign_id=campaign_id, outcomes=outcomes, held=held)
         except (OperationalError, InterfaceError):
             if attempt == RECORD_ATTEMPTS - 1:
                 raise
@@ -225,16 +241,19 @@ def _record_surviving_outages(
     raise AssertionError("unreachable")
 
 
-def _stop_check(campaign_id: int) -> Callable[[], bool]:
-    """A check, at most once a second, that the campaign is still sending (not paused or halted).
+def _stop_check(campaign_id: int, until: float) -> Callable[[], bool]:
+    """A check that the task's slice has time left and, at most once a second, that the
+    campaign is still sending (not paused or halted).
 
-    At slow rates a batch takes minutes to send; this lets a pause or halt take hold within a
-    second instead of at the end of the batch.
+    At slow rates a batch takes seconds to send; this lets a pause or halt take hold within a
+    second, and ends a slice on time so other campaigns' tasks get their turn on the worker.
     """
     checked_at = time.monotonic()
 
     def still_sending() -> bool:
         nonlocal checked_at
+        if time.monotonic() >= until:
+            return False
         if time.monotonic() - checked_at < STOP_CHECK_SECONDS:
             return True
         checked_at = time.monotonic()
@@ -268,11 +287,11 @@ def run_for(campaign_id: int, *, seconds: float, sleep: Callable[[float], None] 
     deadline = time.monotonic() + seconds
     backoff = 0.0
     while time.monotonic() < deadline:
-        _heartbeat(campaign_id)
+        heartbeat(campaign_id)
         campaign = Campaign.objects.select_related("owner__agency").get(pk=campaign_id)
         if campaign.status != CampaignStatus.SENDING:
             return False
-        batch = claim_batch(campaign_id=campaign_id)
+        batch = claim_batch(campaign_id=campaign_id, limit=batch_size(sender_for(campaign).buckets(campaign)))
         if not batch:
             if finish_if_done(campaign_id) or not _others_in_flight(campaign_id):
                 return False
@@ -280,7 +299,7 @@ def run_for(campaign_id: int, *, seconds: float, sleep: Callable[[float], None] 
             # it): look again in a moment rather than spinning through tasks.
             sleep(IDLE_WAIT_SECONDS)
             continue
-        changed = send_batch(campaign, batch, sleep=sleep)
+        changed = send_batch(campaign, batch, sleep=sleep, until=deadline)
         throttled = changed[MessageStatus.QUEUED] > 0
         backoff = min(MAX_BACKOFF_SECONDS, max(0.25, backoff * 2)) if throttled else 0.0
         if backoff:
@@ -288,8 +307,9 @@ def run_for(campaign_id: int, *, seconds: float, sleep: Callable[[float], None] 
     return True
 
 
-def _heartbeat(campaign_id: int) -> None:
-    shared_redis().set(redis_key(f"sending:{campaign_id}"), 1, ex=HEARTBEAT_SECONDS)
+def heartbeat(campaign_id: int) -> None:
+    """A task is working on this campaign: the sweeper leaves it alone until this expires."""
+    shared_redis().set(redis_key(f"sending:{campaign_id}"), 1, ex=settings.CAMPAIGN_HEARTBEAT_SECONDS)
 
 
 def stalled_campaigns() -> list[int]:
@@ -305,21 +325,4 @@ def _others_in_flight(campaign_id: int) -> bool:
     return CampaignStats.objects.filter(pk=campaign_id, sending__gt=0).exists()
 
 
-def sweep_stale(*, now: Any = None) -> int:
-    """Return messages whose lease ran out (their worker died) to the queue."""
-    now = now or timezone.now()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE campaigns_message SET status = 'queued', lease_expires_at = NULL, updated_at = %s
-            WHERE status = 'sending' AND lease_expires_at < %s
-            RETURNING campaign_id
-            """,
-            [now, now],
-        )
-        per_campaign = Counter(row[0] for row in cursor.fetchall())
-        for campaign_id, count in per_campaign.items():
-            CampaignStats.objects.filter(pk=campaign_id).update(
-                queued=F("queued") + count, sending=F("sending") - count, claim_cursor=0
-            )
-    return sum(per_campaign.values())
+__all__ = ["Claimed", "Outcome", "claim_batch", "record_results", "sweep_stale"]

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
-from campaigns.models import CampaignStats, Message, MessageStatus
+from campaigns import transitions
+from campaigns.models import Message, MessageStatus
 
 RANK = {
     MessageStatus.QUEUED: 0,
@@ -49,15 +49,11 @@ def apply_delivery_event(
     old = MessageStatus(message.status)
     if old not in RANK or RANK.get(MessageStatus(status), -1) <= RANK[old]:
         return EventResult(message, False)
-    now = timezone.now()
-    fields: dict[str, object] = {"status": status, "updated_at": now}
+    fields: dict[str, object] = {}
     if status == MessageStatus.DELIVERED:
-        fields["delivered_at"] = now
+        fields["delivered_at"] = timezone.now()
     if error_code or error:
         fields.update(error_code=error_code[:64], error=error[:1000])
-    Message.objects.filter(pk=message.pk).update(**fields)
-    CampaignStats.objects.filter(pk=message.campaign_id).update(
-        **{old.value: F(old.value) - 1, status: F(status) + 1}
-    )
+    transitions.move_message(message, status, **fields)
     message.refresh_from_db()
     return EventResult(message, True)

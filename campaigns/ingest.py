@@ -19,9 +19,9 @@ from django.db import connection, transaction
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
+from campaigns import transitions
 from campaigns.models import (
     Campaign,
-    CampaignStats,
     CampaignStatus,
     Message,
     MessageStatus,
@@ -34,36 +34,10 @@ from campaigns.recipient_files.bounded import COPY_COLUMNS, BoundedRead, Limits,
 
 logger = logging.getLogger(__name__)
 
-_SUPPRESS_SQL = """
-UPDATE campaigns_message AS m
-SET status = 'suppressed', error_code = 'suppressed',
-    error = 'Suppressed: ' || CASE s.reason WHEN 'bounced' THEN 'Hard bounce'
-                                            WHEN 'complained' THEN 'Complaint'
-                                            ELSE 'Unsubscribed' END
-FROM campaigns_suppression AS s
-WHERE m.campaign_id = %(campaign)s AND m.status = 'queued'
-  AND s.channel = %(channel)s AND s.recipient = m.recipient
-  AND (s.reason IN ('bounced', 'complained') OR s.agency_id = %(agency)s OR s.owner_id = %(owner)s)
-RETURNING m.id
-"""
 
-
-def mark_suppressed(campaign: Campaign) -> int:
-    """Set aside queued recipients on the suppression list, in one statement after the load.
-
-    Unsubscribes hold for the agency (or the officer, without one); bounces and complaints
-    hold for everyone.
-    """
-    owner = campaign.owner
-    params: dict[str, int | str | None] = {
-        "campaign": campaign.pk,
-        "channel": campaign.channel,
-        "agency": owner.agency_id,
-        "owner": owner.pk,
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(_SUPPRESS_SQL, params)
-        return len({row[0] for row in cursor.fetchall()})
+def ingest_progress_key(recipient_file_id: int) -> str:
+    """The cache key under which the ingest task reports rows read so far."""
+    return f"ingest-progress:{recipient_file_id}"
 
 
 @contextmanager
@@ -100,11 +74,11 @@ def load_recipients(
         with connection.cursor() as cursor:
             # Statistics from before a bulk load can steer the claim query off its partial index.
             cursor.execute("ANALYZE campaigns_message")
+        transitions.count_loaded(campaign, counts)
         if Suppression.objects.filter(channel=campaign.channel).exists():
-            suppressed = mark_suppressed(campaign)
+            suppressed = transitions.suppress_queued(campaign)
             counts[MessageStatus.QUEUED] = counts.get(MessageStatus.QUEUED, 0) - suppressed
             counts[MessageStatus.SUPPRESSED] = suppressed
-        _reset_stats(campaign, counts)
         _finish_file(recipient_file, counts, summary)
     return counts
 
@@ -135,26 +109,6 @@ def _copy_rows(recipient_file: RecipientFile, path: Path, progress: Callable[[in
                 reader.seconds,
                 reader.peak_memory_bytes // 1024**2,
             )
-
-
-def _reset_stats(campaign: Campaign, counts: dict[str, int]) -> None:
-    CampaignStats.objects.update_or_create(
-        campaign=campaign,
-        defaults={
-            "total": sum(counts.values()),
-            "queued": counts.get(MessageStatus.QUEUED, 0),
-            "invalid": counts.get(MessageStatus.INVALID, 0),
-            "duplicate": counts.get(MessageStatus.DUPLICATE, 0),
-            "suppressed": counts.get(MessageStatus.SUPPRESSED, 0),
-            "sending": 0,
-            "sent": 0,
-            "delivered": 0,
-            "failed": 0,
-            "bounced": 0,
-            "unsubscribed": 0,
-            "claim_cursor": 0,
-        },
-    )
 
 
 def _finish_file(recipient_file: RecipientFile, counts: dict[str, int], summary: ReadSummary) -> None:

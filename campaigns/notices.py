@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from campaigns import dispatch
 from campaigns.models import Campaign
 
 FINISHED = "finished"
@@ -21,9 +21,7 @@ EVENTS = (FINISHED, HALTED)
 
 
 def _later(campaign_id: int, event: str) -> None:
-    from campaigns.tasks import notify_owner
-
-    transaction.on_commit(lambda: notify_owner.delay(campaign_id, event))
+    dispatch.after_commit(dispatch.NOTIFY_OWNER, campaign_id, event)
 
 
 def campaign_finished(campaign_id: int) -> None:

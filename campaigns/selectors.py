@@ -18,8 +18,8 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from campaigns import progress
+from campaigns.ingest import ingest_progress_key
 from campaigns.models import Campaign, Message, MessageStatus, RecipientFile, RecipientFileStatus
-from campaigns.tasks import ingest_progress_key
 from campaigns.templating import RECIPIENT
 
 REJECTED_STATUSES = (MessageStatus.INVALID, MessageStatus.DUPLICATE, MessageStatus.SUPPRESSED)

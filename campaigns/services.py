@@ -7,19 +7,17 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import is_allowed_email
-from campaigns import ingest
+from campaigns import dispatch, ingest, transitions
 from campaigns.channels import sender_for
 from campaigns.models import (
     BodyFormat,
     Campaign,
     CampaignAction,
     CampaignActionKind,
-    CampaignStats,
     CampaignStatus,
     Channel,
     Message,
@@ -54,7 +52,7 @@ def _require_one_line(value: str, what: str) -> None:
 def create_campaign(*, owner: User, name: str, channel: str) -> Campaign:
     _require_one_line(name.strip(), "The campaign name")
     campaign = Campaign.objects.create(owner=owner, name=name.strip(), channel=channel)
-    CampaignStats.objects.create(campaign=campaign)
+    transitions.open_counters(campaign)
     return campaign
 
 
@@ -142,10 +140,7 @@ def _recheck_columns(campaign: Campaign) -> None:
     if not missing:
         return
     columns = ", ".join(f'"{name}"' for name in missing)
-    Message.objects.filter(campaign=campaign).delete()
-    CampaignStats.objects.filter(campaign=campaign).update(
-        total=0, queued=0, invalid=0, duplicate=0, suppressed=0
-    )
+    transitions.discard_loaded(campaign)
     current.status = RecipientFileStatus.FAILED
     current.error = (
         f"The template now uses {columns}, which the uploaded file does not have. Upload it again."
@@ -169,9 +164,7 @@ def upload_recipients(*, campaign: Campaign, upload: UploadedFile) -> RecipientF
         original_name=(upload.name or "recipients")[:255],
         size_bytes=upload.size or 0,
     )
-    from campaigns.tasks import ingest_recipient_file
-
-    transaction.on_commit(lambda: ingest_recipient_file.delay(recipient_file.pk))
+    dispatch.after_commit(dispatch.INGEST_RECIPIENT_FILE, recipient_file.pk)
     return recipient_file
 
 
@@ -284,9 +277,7 @@ def begin_sending(campaign: Campaign, *, by: User | None, detail: str) -> None:
 
 
 def send_after_commit(campaign_id: int) -> None:
-    from campaigns.tasks import start_sending
-
-    transaction.on_commit(lambda: start_sending.delay(campaign_id))
+    dispatch.after_commit(dispatch.START_SENDING, campaign_id)
 
 
 def record_action(campaign: Campaign, action: str, *, by: User | None, detail: str = "") -> CampaignAction:
@@ -297,9 +288,4 @@ def skip_suppressed(campaign: Campaign) -> int:
     """Set aside queued recipients suppressed (unsubscribed, bounced) since the file was read."""
     if not Suppression.objects.filter(channel=campaign.channel).exists():
         return 0
-    skipped = ingest.mark_suppressed(campaign)
-    if skipped:
-        CampaignStats.objects.filter(pk=campaign.pk).update(
-            queued=F("queued") - skipped, suppressed=F("suppressed") + skipped
-        )
-    return skipped
+    return transitions.suppress_queued(campaign)

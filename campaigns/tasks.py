@@ -8,12 +8,9 @@ from django.core.cache import cache
 from django.db import DatabaseError, close_old_connections
 from redis.exceptions import RedisError
 
-from campaigns import control, engine, notices, services
+from campaigns import control, dispatch, engine, notices, services
+from campaigns.ingest import ingest_progress_key
 from campaigns.models import Campaign, RecipientFile
-
-
-def ingest_progress_key(recipient_file_id: int) -> str:
-    return f"ingest-progress:{recipient_file_id}"
 
 
 @shared_task(name="campaigns.ingest_recipient_file", acks_late=True)
@@ -70,3 +67,9 @@ def launch_due_campaigns() -> list[int]:
 def notify_owner(campaign_id: int, event: str) -> None:
     campaign = Campaign.objects.select_related("owner", "stats").get(pk=campaign_id)
     notices.send_owner_notice(campaign=campaign, event=event)
+
+
+# Looked up at each call, so a test may replace a task's delay.
+dispatch.connect(dispatch.START_SENDING, lambda *args: start_sending.delay(*args))
+dispatch.connect(dispatch.INGEST_RECIPIENT_FILE, lambda *args: ingest_recipient_file.delay(*args))
+dispatch.connect(dispatch.NOTIFY_OWNER, lambda *args: notify_owner.delay(*args))

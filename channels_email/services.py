@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
 
-from campaigns.models import CampaignStats, Channel, Message, MessageStatus, Suppression, SuppressionReason
+from campaigns import transitions
+from campaigns.models import Channel, Message, MessageStatus, Suppression, SuppressionReason
 
 # Marks a message the recipient unsubscribed from by its link (a complaint has its own code).
 UNSUBSCRIBED_CODE = "unsubscribed"
@@ -36,14 +35,8 @@ def unsubscribe(*, message: Message, reason: str = "") -> None:
     locked = Message.objects.select_for_update().get(pk=message.pk)
     if locked.status in _UNSUBSCRIBABLE:
         # The reason goes on the message too, so the campaign's export shows it.
-        Message.objects.filter(pk=locked.pk).update(
-            status=MessageStatus.UNSUBSCRIBED,
-            error_code=UNSUBSCRIBED_CODE,
-            error=reason.strip()[:1000],
-            updated_at=timezone.now(),
-        )
-        CampaignStats.objects.filter(pk=locked.campaign_id).update(
-            **{locked.status: F(locked.status) - 1, "unsubscribed": F("unsubscribed") + 1}
+        transitions.move_message(
+            locked, MessageStatus.UNSUBSCRIBED, error_code=UNSUBSCRIBED_CODE, error=reason.strip()[:1000]
         )
 
 
@@ -59,12 +52,7 @@ def resubscribe(*, message: Message) -> None:
     locked = Message.objects.select_for_update().get(pk=message.pk)
     if locked.status == MessageStatus.UNSUBSCRIBED and locked.error_code == UNSUBSCRIBED_CODE:
         before = MessageStatus.DELIVERED if locked.delivered_at else MessageStatus.SENT
-        Message.objects.filter(pk=locked.pk).update(
-            status=before, error_code="", error="", updated_at=timezone.now()
-        )
-        CampaignStats.objects.filter(pk=locked.campaign_id).update(
-            **{before: F(before) + 1, "unsubscribed": F("unsubscribed") - 1}
-        )
+        transitions.move_message(locked, before, error_code="", error="")
 
 
 def is_unsubscribed(message: Message) -> bool:

@@ -26,6 +26,8 @@ from campaigns.delivery import Delivery
 from channels_email.models import InboxMessage
 
 THROTTLE_CODES = {"Throttling", "TooManyRequestsException", "LimitExceededException"}
+# An email the email library refuses to build, e.g. a line break inside an address.
+INVALID_MESSAGE = "InvalidMessage"
 PERMANENT_CODES = {
     "MessageRejected",
     "BadRequestException",
@@ -132,6 +134,27 @@ class SesTransport:
             return list(pool.map(self.send_one, emails))
 
     def send_one(self, email: OutgoingEmail) -> SendResult:
+        try:
+            request = self._request(email)
+        except ValueError as error:
+            # The email library refuses this email (a line break in an address, say): only it fails.
+            return SendResult(error_code=INVALID_MESSAGE, error=str(error), permanent=True)
+        try:
+            response = ses_client().send_email(**request)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "Unknown")
+            message = error.response.get("Error", {}).get("Message", str(error))
+            return SendResult(
+                error_code=code,
+                error=message,
+                permanent=code in PERMANENT_CODES,
+                throttled=code in THROTTLE_CODES,
+            )
+        except BotoCoreError as error:
+            return SendResult(error_code="ConnectionError", error=str(error))
+        return SendResult(provider_id=response["MessageId"])
+
+    def _request(self, email: OutgoingEmail) -> dict[str, Any]:
         request: dict[str, Any] = {
             "FromEmailAddress": email.from_email or settings.DEFAULT_FROM_EMAIL,
             "Destination": _destination(email),
@@ -156,20 +179,7 @@ class SesTransport:
             request["ReplyToAddresses"] = [email.reply_to]
         if email.configuration_set or settings.SES_CONFIGURATION_SET:
             request["ConfigurationSetName"] = email.configuration_set or settings.SES_CONFIGURATION_SET
-        try:
-            response = ses_client().send_email(**request)
-        except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "Unknown")
-            message = error.response.get("Error", {}).get("Message", str(error))
-            return SendResult(
-                error_code=code,
-                error=message,
-                permanent=code in PERMANENT_CODES,
-                throttled=code in THROTTLE_CODES,
-            )
-        except BotoCoreError as error:
-            return SendResult(error_code="ConnectionError", error=str(error))
-        return SendResult(provider_id=response["MessageId"])
+        return request
 
 
 def _destination(email: OutgoingEmail) -> dict[str, list[str]]:
@@ -212,6 +222,9 @@ class SmtpTransport:
             message.send()
         except smtplib.SMTPRecipientsRefused as error:
             return SendResult(error_code="SMTPRecipientsRefused", error=str(error), permanent=True)
+        except ValueError as error:
+            # Raised while the MIME message is built, before anything reaches the server.
+            return SendResult(error_code=INVALID_MESSAGE, error=str(error), permanent=True)
         return SendResult(provider_id=message.extra_headers.get("Message-ID", "smtp"))
 
 

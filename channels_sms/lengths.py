@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 
+from campaigns import transitions
 from campaigns.models import (
     Campaign,
-    CampaignStats,
     Message,
     MessageStatus,
     RecipientFile,
@@ -27,16 +27,6 @@ from channels_sms.segments import MAX_CHARACTERS, count_segments
 
 TOO_LONG = "too_long"
 FLUSH_ROWS = 5000
-
-_SET_ASIDE_SQL = """
-UPDATE campaigns_message AS m SET status = 'invalid', error_code = %s, error = v.error
-FROM unnest(%s::bigint[], %s::text[]) AS v(id, error)
-WHERE m.id = v.id AND m.status = 'queued'
-"""
-_RESTORE_SQL = """
-UPDATE campaigns_message SET status = 'queued', error_code = '', error = ''
-WHERE id = ANY(%s) AND status = 'invalid' AND error_code = %s
-"""
 
 
 def too_long_reason(characters: int) -> str:
@@ -78,35 +68,29 @@ def check_lengths(campaign: Campaign) -> SmsCampaignSettings:
             if status == MessageStatus.INVALID:
                 short_ids.append(message_id)
         if len(long_ids) >= FLUSH_ROWS or len(short_ids) >= FLUSH_ROWS:
-            _flush(result, long_ids, long_reasons, short_ids)
-    _flush(result, long_ids, long_reasons, short_ids)
-    _move_counters(campaign, result.set_aside - result.restored)
+            _flush(campaign, result, long_ids, long_reasons, short_ids)
+    _flush(campaign, result, long_ids, long_reasons, short_ids)
+    _move_file_counts(campaign, result.set_aside - result.restored)
     settings, _ = SmsCampaignSettings.objects.update_or_create(
         campaign=campaign, defaults={"estimated_segments": result.segments, "too_long": result.too_long}
     )
     return settings
 
 
-def _flush(result: _Pass, long_ids: list[int], long_reasons: list[str], short_ids: list[int]) -> None:
-    with connection.cursor() as cursor:
-        if long_ids:
-            cursor.execute(_SET_ASIDE_SQL, [TOO_LONG, long_ids, long_reasons])
-            result.set_aside += cursor.rowcount
-        if short_ids:
-            cursor.execute(_RESTORE_SQL, [short_ids, TOO_LONG])
-            result.restored += cursor.rowcount
+def _flush(
+    campaign: Campaign, result: _Pass, long_ids: list[int], long_reasons: list[str], short_ids: list[int]
+) -> None:
+    result.set_aside += transitions.set_aside(campaign.pk, code=TOO_LONG, ids=long_ids, reasons=long_reasons)
+    result.restored += transitions.restore_set_aside(campaign.pk, code=TOO_LONG, ids=short_ids)
     long_ids.clear()
     long_reasons.clear()
     short_ids.clear()
 
 
-def _move_counters(campaign: Campaign, invalid: int) -> None:
-    """`invalid` messages more are invalid (fewer if negative), the same number fewer queued."""
+def _move_file_counts(campaign: Campaign, invalid: int) -> None:
+    """`invalid` rows more of the list are invalid (fewer if negative), as many fewer valid."""
     if not invalid:
         return
-    CampaignStats.objects.filter(pk=campaign.pk).update(
-        queued=F("queued") - invalid, invalid=F("invalid") + invalid
-    )
     current: RecipientFile | None = campaign.recipient_files.first()
     if current is not None and current.status == RecipientFileStatus.READY:
         RecipientFile.objects.filter(pk=current.pk).update(

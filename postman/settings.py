@@ -337,17 +337,29 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "campaigns"
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A task a dead worker took is handed out again after this. Sending does not wait for it (the
+# sweeper restarts a campaign once its heartbeat stops); it must outlast the longest task, the
+# ingest's time limit, or a running task would be handed to a second worker.
+CELERY_VISIBILITY_TIMEOUT_SECONDS = int(
+    env("CELERY_VISIBILITY_TIMEOUT_SECONDS", str(int(INGEST_TIME_LIMIT_SECONDS) + 60))
+)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS}
 CELERY_TIMEZONE = "UTC"
 # Sending tasks started per campaign; each claims its own batches, so more workers help.
 CAMPAIGN_SEND_CONCURRENCY = int(env("CAMPAIGN_SEND_CONCURRENCY", "2"))
-# A sending task works this long, then hands over to a fresh task: short tasks bound what a
-# killed worker can leave behind and let other campaigns' tasks interleave.
-CAMPAIGN_SEND_SLICE_SECONDS = float(env("CAMPAIGN_SEND_SLICE_SECONDS", "20"))
-# A claimed batch must be recorded within this lease; after it, the sweeper requeues its rows
-# (their worker is taken for dead). Longer than a slice plus the time to record through a
-# database outage, so a live worker's batch is never sent twice.
-CAMPAIGN_LEASE_SECONDS = int(env("CAMPAIGN_LEASE_SECONDS", "300"))
+# A sending task works this long, stopping mid-batch if need be, then hands over to a fresh
+# task at the back of the queue: campaigns beyond the worker's slots take turns every slice.
+CAMPAIGN_SEND_SLICE_SECONDS = float(env("CAMPAIGN_SEND_SLICE_SECONDS", "10"))
+# A claimed batch is a few seconds of sending at the campaign's rate (never over 200 messages).
+CAMPAIGN_BATCH_SECONDS = float(env("CAMPAIGN_BATCH_SECONDS", "5"))
+# A worker renews the lease on the rows it claimed every third of this while it sends; rows
+# whose lease ran out (their worker died or hung) go back to the queue at the next sweep.
+CAMPAIGN_LEASE_SECONDS = int(env("CAMPAIGN_LEASE_SECONDS", "30"))
+# A sending campaign with no task's heartbeat for this long is restarted by the sweeper.
+CAMPAIGN_HEARTBEAT_SECONDS = int(env("CAMPAIGN_HEARTBEAT_SECONDS", str(CAMPAIGN_LEASE_SECONDS)))
+# How often the sweeper runs: a killed worker's campaign resumes within about
+# max(lease, heartbeat) + this.
+CAMPAIGN_SWEEP_SECONDS = float(env("CAMPAIGN_SWEEP_SECONDS", "10"))
 CELERY_TASK_ROUTES = {
     "campaigns.ingest_recipient_file": {"queue": "ingest"},
     # Single API messages have a worker of their own (Procfile, docker-compose), so a big
@@ -361,9 +373,12 @@ CELERY_TASK_ROUTES = {
     "webhooks.purge_old_events": {"queue": "webhooks"},
 }
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    # Every minute: requeue messages whose worker died mid-batch (lease expired) and restart
-    # sending campaigns that lost their task.
-    "campaigns.sweep_stale_batches": {"task": "campaigns.sweep_stale_batches", "schedule": 60.0},
+    # Every CAMPAIGN_SWEEP_SECONDS: requeue messages whose worker stopped renewing their lease
+    # and restart sending campaigns that lost their task.
+    "campaigns.sweep_stale_batches": {
+        "task": "campaigns.sweep_stale_batches",
+        "schedule": CAMPAIGN_SWEEP_SECONDS,
+    },
     # At the start of every minute: start scheduled campaigns whose time has come (times are
     # entered to the minute). A row lock makes each start once, even with two beats running.
     "campaigns.launch_due_campaigns": {

@@ -42,6 +42,15 @@ def _mail_through_inbox(settings: Any) -> None:
     settings.EMAIL_BACKEND = "channels_email.backends.ProviderEmailBackend"
 
 
+@pytest.fixture
+def counters_hold() -> Iterator[None]:
+    """After the test, every campaign's counters equal its messages counted by status."""
+    from tests.counters import assert_every_campaign_counters_match
+
+    yield
+    assert_every_campaign_counters_match()
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}

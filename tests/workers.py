@@ -106,6 +106,34 @@ class Worker:
                 self.kill()
 
 
+class Beat:
+    """`celery beat` as a child process, with its schedule file under `directory`."""
+
+    def __init__(self, environment: dict[str, str], directory: Path) -> None:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "postman",
+                "beat",
+                "--loglevel=INFO",
+                f"--schedule={directory / 'celerybeat-schedule'}",
+            ],
+            cwd=ROOT,
+            env=environment,
+            stdout=(directory / "beat.log").open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
 def purge_queues() -> None:
     from postman.celery import app
 

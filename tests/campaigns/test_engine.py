@@ -11,10 +11,11 @@ from django.utils import timezone
 
 from campaigns import engine
 from campaigns.engine import Outcome
+from campaigns.events import apply_delivery_event
 from campaigns.models import Campaign, CampaignStats, CampaignStatus, Message, MessageStatus
 from tests.factories import make_email_campaign, people
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("counters_hold")]
 
 
 def start(campaign: Campaign, **fields: Any) -> Campaign:
@@ -153,7 +154,7 @@ def test_results_never_move_a_message_backwards(officer: Any, tmp_path: Path) ->
     campaign = start(make_email_campaign(officer, people(1), tmp_path=tmp_path))
     [claimed] = engine.claim_batch(campaign_id=campaign.pk)
     engine.record_results(campaign_id=campaign.pk, outcomes={claimed.id: Outcome(MessageStatus.SENT, "id-1")})
-    Message.objects.filter(pk=claimed.id).update(status=MessageStatus.DELIVERED)
+    apply_delivery_event(provider_id="id-1", status=MessageStatus.DELIVERED)
 
     changed = engine.record_results(
         campaign_id=campaign.pk, outcomes={claimed.id: Outcome(MessageStatus.FAILED, error_code="late")}

@@ -11,7 +11,7 @@ from campaigns.events import apply_delivery_event
 from campaigns.models import Campaign, CampaignStats, CampaignStatus, Message, MessageStatus
 from tests.factories import make_email_campaign, people
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("counters_hold")]
 
 
 def sent_message(officer: Any, tmp_path: Path) -> Message:

@@ -11,7 +11,7 @@ from campaigns import services
 from campaigns.models import CampaignStats, Message, MessageStatus, RecipientFileStatus, Suppression
 from tests.factories import csv_bytes, load_rows, make_email_campaign, people
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("counters_hold")]
 
 
 def test_ingest_loads_every_row_with_status_and_params(officer: Any, tmp_path: Path) -> None:

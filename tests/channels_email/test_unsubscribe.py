@@ -21,7 +21,7 @@ from channels_email.models import InboxMessage
 from common import signing
 from tests.factories import make_email_campaign, make_officer, people
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("counters_hold")]
 
 
 def text_of(response: Any) -> str:
