@@ -57,7 +57,7 @@ def start_worker(url: str, log: Path) -> subprocess.Popen[bytes]:
         "--loglevel=" + os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),
     ]
     command += [
-        "--queues=transactional,campaigns,ingest",
+        "--queues=transactional,campaigns,ingest,control",
         "-n",
         "bench@%h",
     ]
