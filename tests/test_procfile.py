@@ -28,7 +28,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # "HH:MM:SS beat.1 | [...] Scheduler: Sending due task <entry> (<task name>)"
 PROCESSES = {
     name: command
-    for name, _, command in (line.partition(":") for line in (workers.ROOT / "Procfile").read_text().splitlines())
+    for name, _, command in (
+        line.partition(":") for line in (workers.ROOT / "Procfile").read_text().splitlines()
+    )
     if command
 }
 WORKERS = [name for name, command in PROCESSES.items() if " worker " in command]
