@@ -84,6 +84,18 @@ def test_a_launch_missed_by_one_tick_is_made_by_the_next(officer: Any, tmp_path:
     assert control.launch_due_campaigns(now=later) == []
 
 
+@pytest.mark.django_db(transaction=True)
+def test_one_tick_launches_every_due_campaign_batch_after_batch(
+    officer: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(control, "LAUNCH_BATCH", 2)
+    campaigns = [make_email_campaign(officer, people(2), tmp_path=tmp_path, name=f"C{n}") for n in range(5)]
+    for campaign in campaigns:
+        control.schedule_campaign(campaign=campaign, by=officer, at=timezone.now() + timedelta(minutes=1))
+    launched = control.launch_due_campaigns(now=timezone.now() + timedelta(minutes=2))
+    assert sorted(launched) == sorted(campaign.pk for campaign in campaigns)
+
+
 def wait_for(condition: Any, timeout: float, what: str) -> float:
     start = time.monotonic()
     while time.monotonic() - start < timeout:
