@@ -102,7 +102,9 @@ def launch_due_campaigns(*, now: datetime | None = None) -> list[int]:
                 .order_by("scheduled_at", "pk")[:LAUNCH_BATCH]
             )
             for campaign in due:
-                begin_sending(campaign, by=None, detail=f"As scheduled for {_at(campaign.scheduled_at or now)}")
+                begin_sending(
+                    campaign, by=None, detail=f"As scheduled for {_at(campaign.scheduled_at or now)}"
+                )
         launched += [campaign.pk for campaign in due]
         if len(due) < LAUNCH_BATCH:
             return launched
