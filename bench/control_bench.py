@@ -15,7 +15,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from datetime import timedelta
@@ -186,14 +185,13 @@ def measure_lag(url: str, campaign_id: int, poll_seconds: float = 0.1) -> list[f
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(User.objects.get(email="bench@agency.gov.sg"))
     polls: list[tuple[float, int]] = []
-    done = threading.Event()
-    while not done.is_set():
+    while True:
         response = client.get(f"/campaigns/{campaign_id}/progress/", headers={"HX-Request": "true"})
         seen = time.time()
         found = SENT_FIGURE.search(response.content.decode())
         polls.append((seen, int(found.group(1).replace(",", "")) if found else 0))
-        if response.status_code == 286:
-            done.set()
+        if response.status_code == 286:  # the campaign has finished: htmx stops polling
+            break
         time.sleep(poll_seconds)
     received = sorted(float(m["at"]) for m in _messages(url))
     lags: list[float] = []
