@@ -14,7 +14,7 @@ from bench import setup
 
 def main() -> int:
     setup.prepare_django()
-    from bench import crash_bench, ingest_bench, rate_bench, send_bench, xlsx_bench
+    from bench import control_bench, crash_bench, ingest_bench, rate_bench, send_bench, xlsx_bench
 
     rows = int(os.environ.get("BENCH_INGEST_ROWS", "1000000"))
     messages = int(os.environ.get("BENCH_SEND_MESSAGES", "200000"))
@@ -23,6 +23,11 @@ def main() -> int:
     send_bench.run(messages)
     rate_bench.run()
     crash_bench.run(int(os.environ.get("BENCH_CRASH_MESSAGES", "100000")))
+    control_bench.run(
+        int(os.environ.get("BENCH_CONTROL_MESSAGES", "30000")),
+        int(os.environ.get("BENCH_LAG_SLOW_MESSAGES", "300")),
+        int(os.environ.get("BENCH_LAG_FAST_MESSAGES", "20000")),
+    )
     return 0
 
 

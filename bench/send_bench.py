@@ -58,7 +58,7 @@ def start_worker(url: str, log: Path, *, concurrency: int = 1, **extra: str) -> 
         "--loglevel=" + os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),
     ]
     command += [
-        "--queues=transactional,campaigns,ingest",
+        "--queues=transactional,campaigns,ingest,control",
         "-n",
         "bench@%h",
     ]

@@ -90,16 +90,24 @@ def launch_due_campaigns(*, now: datetime | None = None) -> list[int]:
     that reads the row afterwards no longer sees it as due.
     """
     now = now or timezone.now()
-    with transaction.atomic():
-        due = list(
-            Campaign.objects.live()
-            .select_for_update(skip_locked=True)
-            .filter(status=CampaignStatus.SCHEDULED, scheduled_at__lte=now)
-            .order_by("scheduled_at", "pk")[:LAUNCH_BATCH]
-        )
-        for campaign in due:
-            begin_sending(campaign, by=None, detail=f"As scheduled for {_at(campaign.scheduled_at or now)}")
-    return [campaign.pk for campaign in due]
+    launched: list[int] = []
+    while True:
+        # One transaction per batch keeps row locks short; the loop launches every due campaign
+        # in this tick, however many are due.
+        with transaction.atomic():
+            due = list(
+                Campaign.objects.live()
+                .select_for_update(skip_locked=True)
+                .filter(status=CampaignStatus.SCHEDULED, scheduled_at__lte=now)
+                .order_by("scheduled_at", "pk")[:LAUNCH_BATCH]
+            )
+            for campaign in due:
+                begin_sending(
+                    campaign, by=None, detail=f"As scheduled for {_at(campaign.scheduled_at or now)}"
+                )
+        launched += [campaign.pk for campaign in due]
+        if len(due) < LAUNCH_BATCH:
+            return launched
 
 
 @transaction.atomic

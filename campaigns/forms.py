@@ -145,13 +145,9 @@ class _ScheduleMixin(forms.Form):
         return value
 
 
-class SendForm(_ScheduleMixin):
-    send_rate = forms.IntegerField(
-        label="Send rate (messages per second)",
-        required=False,
-        min_value=1,
-        help_text="Leave blank to send as fast as Postman allows.",
-    )
+class SendLaterForm(_ScheduleMixin):
+    """A send page's optional time: "Schedule" needs one, "Send now" refuses one."""
+
     scheduled_at = _schedule_field(required=False)
 
     def __init__(self, *args: Any, scheduling: bool = False, **kwargs: Any) -> None:
@@ -171,6 +167,16 @@ class SendForm(_ScheduleMixin):
                 "scheduled_at", "You chose a time: press Schedule to send then, or clear it to send now."
             )
         return cleaned
+
+
+class SendForm(SendLaterForm):
+    field_order = ["send_rate", "scheduled_at"]
+    send_rate = forms.IntegerField(
+        label="Send rate (messages per second)",
+        required=False,
+        min_value=1,
+        help_text="Leave blank to send as fast as Postman allows.",
+    )
 
 
 class ScheduleForm(_ScheduleMixin):

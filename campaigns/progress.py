@@ -50,17 +50,18 @@ class Timeline:
         recent = sum(count for second, count in self.per_second.items() if start <= second < int(now))
         return recent / RATE_WINDOW_SECONDS
 
-    def buckets(self, points: int = 60) -> list[tuple[int, int]]:
-        """(start second, sent) pairs, at most `points` of them, for the chart."""
+    def steps(self, points: int = 60) -> tuple[int, list[tuple[int, int]]]:
+        """The step in seconds, and (start second, sent) for every step from the first send to
+        the last, quiet ones included so the chart shows pauses, at most `points` of them."""
         if not self.per_second:
-            return []
+            return 1, []
         first, last = min(self.per_second), max(self.per_second)
         width = max(1, -(-(last - first + 1) // points))
-        grouped: dict[int, int] = {}
+        grouped = dict.fromkeys(range(first, last + 1, width), 0)
         for second, count in self.per_second.items():
             start = first + (second - first) // width * width
-            grouped[start] = grouped.get(start, 0) + count
-        return sorted(grouped.items())
+            grouped[start] += count
+        return width, sorted(grouped.items())
 
 
 def timeline(campaign_id: int) -> Timeline:

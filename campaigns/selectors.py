@@ -19,7 +19,14 @@ from django.utils import timezone
 
 from campaigns import progress
 from campaigns.ingest import ingest_progress_key
-from campaigns.models import Campaign, Message, MessageStatus, RecipientFile, RecipientFileStatus
+from campaigns.models import (
+    Campaign,
+    CampaignStats,
+    Message,
+    MessageStatus,
+    RecipientFile,
+    RecipientFileStatus,
+)
 from campaigns.templating import RECIPIENT
 
 REJECTED_STATUSES = (MessageStatus.INVALID, MessageStatus.DUPLICATE, MessageStatus.SUPPRESSED)
@@ -98,24 +105,93 @@ def campaign_steps(campaign: Campaign, recipient_file: RecipientFile | None) -> 
 
 
 @dataclass(frozen=True)
+class RowCounts:
+    """Where every row of the file is now; the first seven figures add up to `rows`.
+
+    "Sent" is every message handed to the provider, whatever it became afterwards (delivered,
+    bounced, or its recipient unsubscribed or complained); those three are shown beside it.
+    """
+
+    rows: int
+    sent: int
+    sending: int
+    queued: int
+    failed: int
+    suppressed: int
+    invalid: int
+    duplicate: int
+    delivered: int
+    bounced: int
+    unsubscribed: int
+
+    @property
+    def not_sent(self) -> int:
+        """Rows set aside before sending: suppressed addresses, invalid and duplicate rows."""
+        return self.suppressed + self.invalid + self.duplicate
+
+    @property
+    def done(self) -> int:
+        """Rows with nothing more to do: sent, failed or set aside."""
+        return self.sent + self.failed + self.not_sent
+
+    @property
+    def accounted(self) -> int:
+        return self.done + self.sending + self.queued
+
+
+def row_counts(stats: CampaignStats) -> RowCounts:
+    return RowCounts(
+        rows=stats.total,
+        sent=stats.sent + stats.delivered + stats.bounced + stats.unsubscribed,
+        sending=stats.sending,
+        queued=stats.queued,
+        failed=stats.failed,
+        suppressed=stats.suppressed,
+        invalid=stats.invalid,
+        duplicate=stats.duplicate,
+        delivered=stats.delivered,
+        bounced=stats.bounced,
+        unsubscribed=stats.unsubscribed,
+    )
+
+
+@dataclass(frozen=True)
+class Chart:
+    """Messages a second, each point the average over `step` seconds, labelled in Singapore time."""
+
+    step: int
+    points: list[tuple[str, float]]
+
+
+def _chart(timeline: progress.Timeline) -> Chart:
+    step, buckets = timeline.steps()
+    points = [
+        (timezone.localtime(datetime.fromtimestamp(start, UTC)).strftime("%H:%M:%S"), round(count / step, 1))
+        for start, count in buckets
+    ]
+    return Chart(step, points)
+
+
+@dataclass(frozen=True)
 class Progress:
+    counts: RowCounts
     percent: int
     rate: float
     seconds_left: int | None
     finish_at: datetime | None
-    chart: list[tuple[int, int]]
+    chart: Chart
 
 
 def campaign_progress(campaign: Campaign, *, now: float | None = None) -> Progress:
-    """Percentage done from the counters; rate, time left and chart from the Redis timeline."""
-    stats = campaign.stats
+    """Every row's place from the counters; rate, time left and chart from the Redis timeline."""
+    counts = row_counts(campaign.stats)
     now = time.time() if now is None else now
     timeline = progress.timeline(campaign.pk)
     rate = timeline.rate(now)
-    left = progress.time_left(stats.queued + stats.sending, rate)
-    percent = min(100, stats.done * 100 // stats.sendable) if stats.sendable > 0 else 0
+    left = progress.time_left(counts.queued + counts.sending, rate)
+    percent = min(100, counts.done * 100 // counts.rows) if counts.rows > 0 else 0
     finish_at = timezone.now() + timedelta(seconds=left) if left else None
-    return Progress(percent, round(rate, 1), left, finish_at, timeline.buckets())
+    return Progress(counts, percent, round(rate, 1), left, finish_at, _chart(timeline))
 
 
 def safe_cell(value: object) -> str:

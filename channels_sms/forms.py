@@ -10,6 +10,7 @@ from django import forms
 from django.conf import settings
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
+from campaigns.forms import SendLaterForm
 from campaigns.templating import TemplateError, compile_template
 from channels_email.addresses import InvalidRecipient
 from channels_sms.models import DEFAULT_ACCOUNT_RATE, TwilioCredential
@@ -177,7 +178,8 @@ class SmsTestSendForm(_CredentialChoiceForm):
         return _mobile(self.cleaned_data["phone"])
 
 
-class SmsSendForm(_CredentialChoiceForm):
+class SmsSendForm(SendLaterForm, _CredentialChoiceForm):
+    field_order = ["credential", "send_rate", "scheduled_at"]
     send_rate = forms.IntegerField(
         label="Send rate (messages per second)",
         min_value=1,

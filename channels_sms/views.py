@@ -9,6 +9,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -122,18 +124,29 @@ def test_page(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
 
 
 def send_page(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
+    scheduling = "schedule" in request.POST
     form = SmsSendForm(
         request.POST if request.method == "POST" else None,
         user=request.user,
+        scheduling=scheduling,
         initial={"credential": selectors.chosen_credential(campaign), "send_rate": settings.SMS_DEFAULT_RATE},
     )
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        chosen = {"campaign": campaign, "by": request.user, "credential": data["credential"]}
         try:
-            services.launch_sms_campaign(campaign=campaign, by=request.user, **form.cleaned_data)
+            if scheduling:
+                services.schedule_sms_campaign(**chosen, send_rate=data["send_rate"], at=data["scheduled_at"])
+            else:
+                services.launch_sms_campaign(**chosen, send_rate=data["send_rate"])
         except campaign_services.CampaignError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"Sending “{campaign.name}” has started.")
+            if scheduling:
+                at = date_format(timezone.localtime(data["scheduled_at"]), "j M Y, H:i")
+                messages.success(request, f"“{campaign.name}” will be sent on {at} (Singapore time).")
+            else:
+                messages.success(request, f"Sending “{campaign.name}” has started.")
             return redirect("campaigns:detail", pk=campaign.pk)
     context = {
         "campaign": campaign,

@@ -336,7 +336,11 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_DEFAULT_QUEUE = "campaigns"
+# Queues, each with workers of its own (Procfile, docker-compose), so sending never holds up
+# the rest: "campaigns" only sends campaign batches; "control" (the default) launches due
+# campaigns, sweeps, applies delivery callbacks and emails owners; "ingest" reads uploads;
+# "transactional" sends API messages; "webhooks" calls agencies' servers.
+CELERY_TASK_DEFAULT_QUEUE = "control"
 # A task a dead worker took is handed out again after this. Sending does not wait for it (the
 # sweeper restarts a campaign once its heartbeat stops); it must outlast the longest task, the
 # ingest's time limit, or a running task would be handed to a second worker.
@@ -361,6 +365,7 @@ CAMPAIGN_HEARTBEAT_SECONDS = int(env("CAMPAIGN_HEARTBEAT_SECONDS", str(CAMPAIGN_
 # max(lease, heartbeat) + this.
 CAMPAIGN_SWEEP_SECONDS = float(env("CAMPAIGN_SWEEP_SECONDS", "10"))
 CELERY_TASK_ROUTES = {
+    "campaigns.send_campaign": {"queue": "campaigns"},
     "campaigns.ingest_recipient_file": {"queue": "ingest"},
     # Single API messages have a worker of their own (Procfile, docker-compose), so a big
     # campaign holding every campaign slot never delays them.
@@ -383,8 +388,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # entered to the minute). A row lock makes each start once, even with two beats running.
     "campaigns.launch_due_campaigns": {
         "task": "campaigns.launch_due_campaigns",
+        # No expiry: a launch that waited is late, never dropped; the next tick launches it anyway.
         "schedule": crontab(minute="*"),
-        "options": {"expires": 55},
     },
     # Daily at 09:00 Singapore time: email owners whose API keys expire in 28, 14, 3 or 1 days.
     "api.remind_expiring_keys": {"task": "api.remind_expiring_keys", "schedule": crontab(hour=1, minute=0)},

@@ -2,6 +2,8 @@
 # Started by `make run` inside scripts/devservices.py: the database and Redis are up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Beat keeps its schedule under var/, which a fresh clone (or `git clean -xfd`) does not have.
+mkdir -p var
 .venv/bin/python manage.py migrate --noinput
 .venv/bin/python manage.py seed_demo
 echo

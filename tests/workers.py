@@ -55,7 +55,7 @@ class Worker:
         environment: dict[str, str],
         log: Path,
         concurrency: int = 2,
-        queues: str = "transactional,campaigns,ingest",
+        queues: str = "transactional,campaigns,ingest,control",
     ) -> None:
         self.log = log
         self.process = subprocess.Popen(
@@ -138,7 +138,7 @@ def purge_queues() -> None:
     from postman.celery import app
 
     with app.connection_for_write() as conn:
-        for queue in ["transactional", "campaigns", "ingest"]:
+        for queue in ["transactional", "campaigns", "ingest", "control"]:
             conn.default_channel.queue_purge(queue)  # type: ignore[attr-defined]
 
 

@@ -25,22 +25,26 @@
     chart = new window.Chart(canvas, {
       type: "line",
       data: {
-        labels: points.map(([second]) => new Date(second * 1000).toLocaleTimeString()),
+        // Labels come from the server in Singapore time, 24-hour, like every time on the site.
+        labels: points.map(([time]) => time),
         datasets: [{
-          label: "Messages sent",
+          label: "Messages a second",
           data: points.map(([, count]) => count),
           borderColor: "#1b3c87",
           backgroundColor: "rgba(27, 60, 135, 0.12)",
           fill: true,
           tension: 0.2,
-          pointRadius: 0,
+          pointRadius: points.length < 3 ? 3 : 0,  // a lone point has no line to show it
         }],
       },
       options: {
         animation: false,
         maintainAspectRatio: false,
         plugins: { legend: { display: false } },
-        scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+        scales: {
+          x: { title: { display: true, text: "Singapore time (24-hour)" } },
+          y: { beginAtZero: true, title: { display: true, text: "Messages a second" } },
+        },
       },
     });
   }

@@ -102,20 +102,50 @@ def test_campaign_steps_once_a_list_is_ready(officer: Any) -> None:
     assert steps[1].summary == "1 recipient ready to send to."
 
 
+# 2026-01-01 00:00:00 UTC, 08:00:00 in Singapore.
+NEW_YEAR = 1_767_225_600
+
+
 @pytest.mark.django_db
 def test_campaign_progress_uses_counters_and_the_timeline(officer: Any) -> None:
     campaign = services.create_campaign(owner=officer, name="Going", channel="email")
     CampaignStats.objects.filter(pk=campaign.pk).update(total=110, invalid=10, queued=60, sent=30, failed=10)
     campaign = Campaign.objects.select_related("stats").get(pk=campaign.pk)
-    record_sent(campaign.pk, 40, now=1_000_000)
-    record_sent(campaign.pk, 10, now=1_000_005)
+    record_sent(campaign.pk, 40, now=NEW_YEAR)
+    record_sent(campaign.pk, 10, now=NEW_YEAR + 5)
 
-    progress = selectors.campaign_progress(campaign, now=1_000_009)
+    progress = selectors.campaign_progress(campaign, now=NEW_YEAR + 9)
 
-    assert progress.percent == 40  # 40 done of 100 sendable
+    assert progress.percent == 45  # 30 sent, 10 failed and 10 invalid: 50 of the 110 rows
     assert progress.rate == 5.0  # 50 in the last 10 s
     assert progress.seconds_left == 13  # 60 queued at 5 a second, rounded up
-    assert progress.chart == [(1_000_000, 40), (1_000_005, 10)]
+    # A second a point, quiet seconds included, labelled in Singapore time, 24-hour.
+    assert progress.chart == selectors.Chart(
+        1,
+        [
+            ("08:00:00", 40.0),
+            ("08:00:01", 0.0),
+            ("08:00:02", 0.0),
+            ("08:00:03", 0.0),
+            ("08:00:04", 0.0),
+            ("08:00:05", 10.0),
+        ],
+    )
+
+
+@pytest.mark.django_db
+def test_a_long_send_is_charted_as_an_average_rate_per_step(officer: Any) -> None:
+    campaign = services.create_campaign(owner=officer, name="Long", channel="email")
+    for second in range(0, 600, 2):  # 10 minutes, 6 messages every other second
+        record_sent(campaign.pk, 6, now=NEW_YEAR + 13 * 3600 + second)
+    campaign = Campaign.objects.select_related("stats").get(pk=campaign.pk)
+
+    chart = selectors.campaign_progress(campaign, now=NEW_YEAR + 14 * 3600).chart
+
+    assert chart.step == 10  # 599 seconds in at most 60 points
+    assert len(chart.points) == 60
+    assert chart.points[0] == ("21:00:00", 3.0)  # 30 messages in 10 s
+    assert chart.points[-1] == ("21:09:50", 3.0)
 
 
 @pytest.mark.django_db

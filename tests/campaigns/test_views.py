@@ -444,7 +444,7 @@ def test_detail_of_a_sending_campaign_polls_progress_and_offers_exports(
 
     page = officer_client.get(f"/campaigns/{campaign.pk}/").content.decode()
 
-    assert f'hx-get="/campaigns/{campaign.pk}/progress/" hx-trigger="every 2s"' in page
+    assert f'hx-get="/campaigns/{campaign.pk}/progress/" hx-trigger="every 1s"' in page
     assert f'href="/campaigns/{campaign.pk}/export.csv"' in page
     assert f'href="/campaigns/{campaign.pk}/rejected.csv"' in page
     assert "/static/js/progress.js" in page
@@ -857,18 +857,21 @@ def test_progress_partial_shows_the_counters_while_sending(officer: Any, officer
     assert response.status_code == 200
     stats = dict(re.findall(r'data-testid="stat-(\w+)">([\d,]+)<', page))
     assert stats == {
-        "total": "4",
-        "queued": "0",
         "sent": "1",
-        "delivered": "0",
+        "sending": "0",
+        "queued": "0",
         "failed": "1",
+        "suppressed": "0",
+        "invalid": "1",
+        "duplicate": "1",
+        "total": "4",
+        "delivered": "0",
         "bounced": "0",
-        "invalid": "2",
         "unsubscribed": "0",
     }
-    assert "2 of 2 done (100%)" in text_of(response)
+    assert "4 of 4 rows done (100%)" in text_of(response)
     assert 'data-percent="100"' in page
-    assert f'hx-get="/campaigns/{campaign.pk}/progress/" hx-trigger="every 2s"' in page
+    assert f'hx-get="/campaigns/{campaign.pk}/progress/" hx-trigger="every 1s"' in page
     assert "<html" not in page
 
 
@@ -897,8 +900,10 @@ def test_progress_charts_messages_sent_over_time(officer: Any, officer_client: C
         f"/campaigns/{campaign.pk}/progress/", headers={"HX-Request": "true"}
     ).content.decode()
 
+    # 1700000000 is 22 Nov 2023, 06:13:20 in Singapore.
     assert (
-        '<script id="chart-data" type="application/json">[[1700000000, 3], [1700000001, 5]]</script>' in page
+        '<script id="chart-data" type="application/json">[["06:13:20", 3.0], ["06:13:21", 5.0]]</script>'
+        in page
     )
     assert '<canvas data-chart="sent"' in page
 

@@ -180,7 +180,7 @@ def test_sms_send_page_offers_only_own_credentials_and_default_rate(
     assert "Mine" in text and "Theirs" not in text
     assert re.search(r'name="send_rate" value="10"', page)
     assert "Twilio's own limit depends on the sender" in text
-    assert 'name="schedule"' not in page
+    assert 'name="schedule"' in page  # SMS campaigns can be scheduled like email ones
 
 
 def test_sms_send_page_launches_with_credential_and_rate(

@@ -70,7 +70,7 @@ def test_officer_sends_an_email_campaign_end_to_end(
     expect(page.get_by_test_id("confirm")).to_have_text("Send to 995 recipients?")
     shoot(page, "send")
     page.get_by_role("button", name="Send now").click()
-    expect(page.get_by_test_id("done")).to_contain_text("995 of 995 done (100%)", timeout=60_000)
+    expect(page.get_by_test_id("done")).to_contain_text("1,000 of 1,000 rows done (100%)", timeout=60_000)
     page.wait_for_timeout(2500)  # the poll after the last batch carries the final status
     page.reload()
     expect(page.get_by_test_id("status").first).to_have_text("Sent")

@@ -85,7 +85,7 @@ def test_officer_schedules_a_campaign_and_it_is_sent_when_due(
         assert control.launch_due_campaigns() == [campaign.pk]  # the beat's tick at that minute
 
     expect(page.get_by_test_id("status").first).to_have_text("Sent", timeout=60_000)
-    expect(page.get_by_test_id("done")).to_contain_text("20 of 20 done (100%)")
+    expect(page.get_by_test_id("done")).to_contain_text("20 of 20 rows done (100%)")
     wait_for(
         lambda: any(m["subject"] == "[Postman] “Flu jabs” has been sent" for m in ses_provider.messages()),
         30,
