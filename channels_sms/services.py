@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import datetime
 from enum import StrEnum
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import User
+from campaigns import control
 from campaigns import services as campaign_services
 from campaigns.events import apply_delivery_event
 from campaigns.models import Campaign, CampaignStatus, Channel, Message, MessageStatus
@@ -125,6 +127,21 @@ def launch_sms_campaign(
 ) -> Campaign:
     choose_credential(campaign=campaign, credential=credential)
     return campaign_services.launch_campaign(campaign=campaign, by=by, send_rate=send_rate)
+
+
+@transaction.atomic
+def schedule_sms_campaign(
+    *, campaign: Campaign, by: User, credential: TwilioCredential, send_rate: int, at: datetime
+) -> Campaign:
+    """Schedule a draft to send with `credential`, or move a scheduled campaign's time."""
+    if campaign.is_editable:
+        choose_credential(campaign=campaign, credential=credential)
+    elif campaign_credential(campaign) != credential:
+        raise campaign_services.CampaignError(
+            "A scheduled campaign keeps the credential it was scheduled with. "
+            "Cancel the schedule to change it."
+        )
+    return control.schedule_campaign(campaign=campaign, by=by, at=at, send_rate=send_rate)
 
 
 def send_sms_test(*, campaign: Campaign, credential: TwilioCredential, to: str) -> None:

@@ -1,11 +1,11 @@
-"""The v1 API (django-ninja): Postman-compatible endpoints, OpenAPI at /api/openapi.json and
-interactive docs at /api/docs."""
+"""The v1 API (django-ninja): Postman-compatible transactional endpoints and the campaign API,
+OpenAPI at /api/openapi.json and interactive docs at /api/docs."""
 
 from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from api.rest import docs, email, sms
+from api.rest import campaign_recipients, campaign_sending, campaigns, docs, email, sms
 from api.rest.auth import ApiKeyAuth
 from api.rest.responses import install_error_handlers
 
@@ -21,3 +21,6 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/v1/transactional/email", email.router)
 api.add_router("/v1/transactional/sms", sms.router)
+api.add_router("/v1/campaigns", campaigns.router)
+api.add_router("/v1/campaigns", campaign_recipients.router)
+api.add_router("/v1/campaigns", campaign_sending.router)
