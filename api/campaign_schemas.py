@@ -6,7 +6,7 @@ campaign pages' own forms then apply the same rules to the values as they do in 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
@@ -93,6 +93,11 @@ class SendIn(_Strict):
         if isinstance(value, datetime) and value.tzinfo is None:
             # Singapore or UTC? A wrong guess sends a whole campaign hours early or late.
             raise ValueError("must include a time zone offset, such as 2026-03-02T09:30:00+08:00")
+        if isinstance(value, datetime):
+            try:
+                return value.astimezone(UTC)
+            except OverflowError:
+                raise ValueError("is out of range") from None
         return value
 
 
