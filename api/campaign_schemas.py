@@ -174,7 +174,7 @@ class RecipientFileOut(BaseModel):
     finished_at: datetime | None
 
 
-class SmsOut(BaseModel):
+class CampaignSmsOut(BaseModel):
     credential_label: str | None
     estimated_segments: int
     too_long: int
@@ -195,7 +195,7 @@ class CampaignOut(BaseModel):
     send_rate: int | None
     template: TemplateOut | None
     recipients: RecipientFileOut | None = Field(description="The latest upload.")
-    sms: SmsOut | None
+    sms: CampaignSmsOut | None
     counts: CountsOut
     progress: ProgressOut
     retryable: int = Field(description="Failed messages a retry would send again (once sent).")

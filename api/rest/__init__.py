@@ -3,13 +3,26 @@ OpenAPI at /api/openapi.json and interactive docs at /api/docs."""
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
+from typing import Any
 
-from api.rest import campaign_recipients, campaign_sending, campaigns, docs, email, sms
+from ninja import NinjaAPI
+from ninja.openapi.schema import OpenAPISchema
+
+from api.rest import campaign_recipients, campaign_sending, campaigns, docs, email, sms, webhook_docs
 from api.rest.auth import ApiKeyAuth
 from api.rest.responses import install_error_handlers
 
-api = NinjaAPI(
+
+class PostmanApi(NinjaAPI):
+    """The generated document, plus the calls Postman makes to officers' webhook endpoints."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> OpenAPISchema:
+        schema = super().get_openapi_schema(**kwargs)
+        schema["webhooks"] = webhook_docs.WEBHOOKS
+        return schema
+
+
+api = PostmanApi(
     title="Postman API",
     version="v1",
     description=docs.DESCRIPTION,
