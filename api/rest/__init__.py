@@ -5,16 +5,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import URLPattern, URLResolver
 from ninja import NinjaAPI
 from ninja.openapi.schema import OpenAPISchema
 
 from api.rest import campaign_recipients, campaign_sending, campaigns, docs, email, sms, webhook_docs
 from api.rest.auth import ApiKeyAuth
-from api.rest.responses import install_error_handlers
+from api.rest.responses import install_error_handlers, json_errors_everywhere
 
 
 class PostmanApi(NinjaAPI):
-    """The generated document, plus the calls Postman makes to officers' webhook endpoints."""
+    """The generated document, plus the calls Postman makes to officers' webhook endpoints; every
+    answer under /api/, a wrong method or an unknown path included, is the API's JSON."""
+
+    @property
+    def urls(self) -> tuple[list[URLPattern | URLResolver], str, str]:
+        patterns, app_name, namespace = super().urls
+        return json_errors_everywhere(patterns), app_name, namespace
 
     def get_openapi_schema(self, **kwargs: Any) -> OpenAPISchema:
         schema = super().get_openapi_schema(**kwargs)

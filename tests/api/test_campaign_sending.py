@@ -282,3 +282,18 @@ def test_polling_a_campaign_costs_the_same_queries_after_one_upload_or_three(api
         counts.append(len(queries))
 
     assert counts[0] == counts[1]
+
+
+def test_a_wrong_method_or_an_unknown_path_is_the_apis_json(api_client: ApiClient) -> None:
+    campaign = create(api_client)
+
+    wrong_method = api_client.get(f"{BASE}/{campaign['id']}/send")
+    unknown = api_client.get("/api/v1/campaign")
+
+    assert (wrong_method.status_code, wrong_method["Allow"], wrong_method.json()) == (
+        405,
+        "POST",
+        {"code": "method_not_allowed", "message": "GET is not allowed here; use POST."},
+    )
+    assert (unknown.status_code, unknown.json()) == (404, {"code": "not_found", "message": "Not found."})
+    assert Campaign.objects.get().status == "draft"
