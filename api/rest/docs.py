@@ -42,8 +42,8 @@ campaign starts, pauses, resumes, is halted or finishes, with the same campaign 
 
 **Errors** are JSON `{"code": "...", "message": "..."}`: `400` invalid input (the message names
 the field), `401` no or bad key, `403` not allowed (also what a campaign's state does not allow:
-`not_allowed`), `404` not found (also another officer's message or campaign), `413` too large,
-`422` Idempotency-Key reused, `429` rate-limited.
+`not_allowed`), `404` not found (also another officer's message or campaign), `405` a method the
+path does not take, `413` too large, `422` Idempotency-Key reused, `429` rate-limited.
 """
 
 _TIMES = {
