@@ -10,11 +10,11 @@ export PORT
 
 .PHONY: run test lint bench superuser migrate fake-provider clean-var
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "Postman needs Python 3.12 or newer; set PYTHON=/path/to/python3.12"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
 # Development mode (dev inbox, fake provider) is asked for here: DEBUG is off by default.

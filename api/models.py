@@ -136,6 +136,9 @@ class TransactionalEmail(models.Model):
     error = models.TextField(blank=True)
     provider_id = models.CharField(max_length=128, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_until = models.DateTimeField(
+        null=True, blank=True, help_text="A send attempt holds the message until then."
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
@@ -213,6 +216,9 @@ class TransactionalSms(models.Model):
     error = models.TextField(blank=True)
     provider_id = models.CharField(max_length=64, blank=True, help_text="Twilio's message SID.")
     attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_until = models.DateTimeField(
+        null=True, blank=True, help_text="A send attempt holds the message until then."
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     accepted_at = models.DateTimeField(null=True, blank=True)

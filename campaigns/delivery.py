@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MAX_ATTEMPTS = 5  # tries of one message before a passing error becomes its failure
+
 
 @dataclass(frozen=True)
 class Delivery:
@@ -20,3 +22,10 @@ class Delivery:
     @property
     def ok(self) -> bool:
         return not self.error_code
+
+    def retries_end(self, attempts: int) -> bool:
+        """After `attempts` tries ending in this answer, whether the message fails for good.
+
+        Throttling never ends them: it says nothing about the message, only about the rate.
+        """
+        return not self.throttled and (self.permanent or attempts >= MAX_ATTEMPTS)

@@ -179,12 +179,6 @@ def _compiled(parts: list[str | Keyword]) -> CompiledTemplate:
     return CompiledTemplate(tuple(parts), frozenset(p.name for p in parts if isinstance(p, Keyword)))
 
 
-def required_columns(*templates: CompiledTemplate) -> list[str]:
-    """Columns the recipient file must have: "recipient" first, then the keywords in order."""
-    names: set[str] = set().union(*(template.keywords for template in templates))
-    return [RECIPIENT, *sorted(names - {RECIPIENT})]
-
-
 _LINKED_SUFFIXES = ("_url", "_link")
 _WEB_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]+", re.IGNORECASE)
 _LINK_URL = re.compile(r"(?:https?://|mailto:)[^\s\x00-\x1f\x7f]+", re.IGNORECASE)

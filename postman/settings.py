@@ -27,8 +27,15 @@ def env(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
 def env_bool(name: str, default: bool) -> bool:
-    return env(name, "1" if default else "0").lower() in {"1", "true", "yes", "on"}
+    """A yes/no setting; a value that is neither stops the start instead of meaning "no"."""
+    value = env(name, "1" if default else "0").strip().lower()
+    if value not in _TRUE | _FALSE:
+        raise ImproperlyConfigured(f"{name} must be one of 1/0, true/false, yes/no or on/off, not {value!r}.")
+    return value in _TRUE
 
 
 def env_list(name: str, default: str) -> list[str]:

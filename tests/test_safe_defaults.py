@@ -63,3 +63,19 @@ def test_without_debug_a_real_email_provider_is_required(provider: str) -> None:
         "django.core.exceptions.ImproperlyConfigured: EMAIL_PROVIDER must be ses or smtp when DEBUG is off"
         in started.stderr
     )
+
+
+@pytest.mark.parametrize("value", ["True ", "off", "0"])
+def test_a_yes_no_setting_reads_the_usual_spellings(value: str) -> None:
+    started = start({**PRODUCTION, "DEBUG": value})
+
+    assert started.returncode == 0, started.stderr
+    assert json.loads(started.stdout)["debug"] is (value.strip().lower() == "true")
+
+
+def test_a_yes_no_setting_that_is_neither_stops_the_start() -> None:
+    # "enabled" once read as "no": a typo switched a feature off without a word.
+    started = start({**PRODUCTION, "DEBUG": "enabled"})
+
+    assert started.returncode != 0
+    assert "DEBUG must be one of 1/0, true/false, yes/no or on/off, not 'enabled'" in started.stderr

@@ -28,11 +28,13 @@ from api.models import (
     TransactionalStatus,
 )
 from api.schemas import EmailSendIn
+from api.services.delivery import DeliveryOutcome, claim, retry_in
+from campaigns.delivery import Delivery
 from campaigns.models import Channel, Suppression, SuppressionReason
 from campaigns.plain_text import html_to_text
 from campaigns.templating import sanitize_email_html
 from channels_email.addresses import InvalidRecipient, normalise_email
-from channels_email.transport import EmailAttachment, OutgoingEmail, SendResult, get_transport
+from channels_email.transport import EmailAttachment, OutgoingEmail, get_transport
 from common import ratelimit
 from common.controls import first_control
 from webhooks.services import emit_message_status
@@ -43,7 +45,6 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_SUBJECT_CHARS = 998
 MAX_CC_AND_BCC = 49  # SES takes 50 recipients a message; the main recipient is the fiftieth
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-MAX_ATTEMPTS = 5
 VIA = " via Postman"
 EMPTY_MESSAGE = "Message is invalid as the subject or body only contains invalid HTML tags."
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
@@ -211,12 +212,6 @@ def accept_email(
     return email
 
 
-@dataclass(frozen=True)
-class DeliveryOutcome:
-    done: bool
-    retry_in: float = 0.0
-
-
 def build_outgoing(email: TransactionalEmail) -> OutgoingEmail:
     agency = email.owner.agency
     classification = Classification(email.classification).label if email.classification else ""
@@ -253,31 +248,33 @@ def _read(attachment: TransactionalAttachment) -> bytes:
 def deliver_email(*, email_id: int) -> DeliveryOutcome:
     """Send one accepted email; the caller retries after `retry_in` when not done.
 
-    The row stays locked while the provider is called, so a task delivered twice (a worker
-    lost its acknowledgement) cannot send the same email twice at once.
+    Claimed, sent and recorded in three steps, none holding a transaction across SES's answer.
     """
     bucket = ratelimit.Bucket(f"email-api:{settings.EMAIL_PROVIDER}", settings.API_EMAIL_MAX_SEND_RATE)
     grant = ratelimit.acquire((bucket,), 1)
     if grant.count == 0:
         return DeliveryOutcome(False, grant.wait_seconds)
     try:
-        with transaction.atomic():
-            email = (
-                TransactionalEmail.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("owner__agency")
-                .filter(pk=email_id, status=TransactionalStatus.ACCEPTED)
-                .first()
-            )
-            if email is None:
-                return DeliveryOutcome(True)
-            result = get_transport().send_batch([build_outgoing(email)])[0]
-            return _record(email, result)
+        if not claim(TransactionalEmail, email_id):
+            return DeliveryOutcome(True)  # sent, failed, or another attempt holds it
+        email = TransactionalEmail.objects.select_related("owner__agency").get(pk=email_id)
+        try:
+            outgoing = build_outgoing(email)
+        except (ValueError, OSError) as error:
+            # A message that cannot be built (a header the email library refuses, an attachment
+            # gone from storage) fails with its reason instead of being retried for ever.
+            result = Delivery(error_code="InvalidMessage", error=str(error), permanent=True)
+        else:
+            result = get_transport().send_batch([outgoing])[0]
+        return _record(email, result)
     finally:
         ratelimit.settle(grant)
 
 
-def _record(email: TransactionalEmail, result: SendResult) -> DeliveryOutcome:
+@transaction.atomic
+def _record(email: TransactionalEmail, result: Delivery) -> DeliveryOutcome:
     email.attempts += 1
+    email.claimed_until = None
     email.error_code, email.error = result.error_code[:64], result.error[:1000]
     if result.ok:
         email.status, email.provider_id, email.sent_at = (
@@ -285,9 +282,9 @@ def _record(email: TransactionalEmail, result: SendResult) -> DeliveryOutcome:
             result.provider_id,
             timezone.now(),
         )
-    elif result.throttled or (not result.permanent and email.attempts < MAX_ATTEMPTS):
-        email.save(update_fields=["attempts", "error_code", "error", "updated_at"])
-        return DeliveryOutcome(False, float(min(30, 2**email.attempts)))
+    elif not result.retries_end(email.attempts):
+        email.save(update_fields=["attempts", "claimed_until", "error_code", "error", "updated_at"])
+        return DeliveryOutcome(False, retry_in(email.attempts))
     else:
         email.status = TransactionalStatus.FAILED
         logger.warning("Transactional email %s failed: %s %s", email.pk, result.error_code, result.error)

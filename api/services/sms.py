@@ -13,8 +13,9 @@ from django.utils import timezone
 from api.errors import ApiError, invalid
 from api.models import ApiKey, TransactionalSms, TransactionalStatus
 from api.schemas import SmsSendIn
-from api.services.email import MAX_ATTEMPTS, DeliveryOutcome
+from api.services.delivery import DeliveryOutcome, claim, retry_in
 from api.services.events import apply_sms_callback
+from campaigns.delivery import Delivery
 from campaigns.models import Channel, MessageStatus, Suppression, SuppressionReason
 from channels_email.addresses import InvalidRecipient
 from channels_sms.callbacks import signature_is_valid
@@ -23,7 +24,7 @@ from channels_sms.phones import normalise_phone
 from channels_sms.segments import MAX_CHARACTERS
 from channels_sms.sending import credential_bucket
 from channels_sms.services import DELIVERY_ERRORS, TWILIO_STATUSES
-from channels_sms.transport import OutgoingSms, SmsResult, account_for, send_one
+from channels_sms.transport import OutgoingSms, account_for, send_one
 from common import ratelimit, signing
 from webhooks.services import emit_message_status
 
@@ -90,39 +91,40 @@ def callback_url(sms_id: int) -> str:
 
 
 def deliver_sms(*, sms_id: int) -> DeliveryOutcome:
-    """Send one accepted SMS; the row stays locked during the call, as for email."""
-    with transaction.atomic():
-        sms = (
-            TransactionalSms.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("credential")
-            .filter(pk=sms_id, status=TransactionalStatus.ACCEPTED)
-            .first()
-        )
-        if sms is None:
+    """Send one accepted SMS: claimed, sent and recorded as email is, with no transaction
+    open while Twilio answers."""
+    sms = TransactionalSms.objects.select_related("credential").filter(pk=sms_id).first()
+    if sms is None or sms.status != TransactionalStatus.ACCEPTED:
+        return DeliveryOutcome(True)
+    if sms.credential is None:
+        if not claim(TransactionalSms, sms_id):
             return DeliveryOutcome(True)
-        if sms.credential is None:
-            return _record(
-                sms, SmsResult(error_code="NoCredential", error="The credential was deleted.", permanent=True)
-            )
-        grant = ratelimit.acquire((credential_bucket(sms.credential),), 1)
-        if grant.count == 0:
-            return DeliveryOutcome(False, grant.wait_seconds)
-        try:
-            outgoing = OutgoingSms(to=sms.recipient, body=sms.body, status_callback=callback_url(sms.pk))
-            return _record(sms, send_one(account_for(sms.credential), outgoing))
-        finally:
-            ratelimit.settle(grant)
+        return _record(
+            sms, Delivery(error_code="NoCredential", error="The credential was deleted.", permanent=True)
+        )
+    grant = ratelimit.acquire((credential_bucket(sms.credential),), 1)
+    if grant.count == 0:
+        return DeliveryOutcome(False, grant.wait_seconds)
+    try:
+        if not claim(TransactionalSms, sms_id):
+            return DeliveryOutcome(True)  # sent, failed, or another attempt holds it
+        outgoing = OutgoingSms(to=sms.recipient, body=sms.body, status_callback=callback_url(sms.pk))
+        return _record(sms, send_one(account_for(sms.credential), outgoing))
+    finally:
+        ratelimit.settle(grant)
 
 
-def _record(sms: TransactionalSms, result: SmsResult) -> DeliveryOutcome:
+@transaction.atomic
+def _record(sms: TransactionalSms, result: Delivery) -> DeliveryOutcome:
     sms.attempts += 1
+    sms.claimed_until = None
     sms.error_code, sms.error = result.error_code[:64], result.error[:1000]
     now = timezone.now()
     if result.ok:
         sms.status, sms.provider_id, sms.sent_at = TransactionalStatus.SENT, result.provider_id, now
-    elif result.throttled or (not result.permanent and sms.attempts < MAX_ATTEMPTS):
-        sms.save(update_fields=["attempts", "error_code", "error", "updated_at"])
-        return DeliveryOutcome(False, float(min(30, 2**sms.attempts)))
+    elif not result.retries_end(sms.attempts):
+        sms.save(update_fields=["attempts", "claimed_until", "error_code", "error", "updated_at"])
+        return DeliveryOutcome(False, retry_in(sms.attempts))
     else:
         sms.status, sms.errored_at = TransactionalStatus.FAILED, now
         logger.warning("Transactional SMS %s failed: %s %s", sms.pk, result.error_code, result.error)

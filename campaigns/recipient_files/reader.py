@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import batched, islice
 from pathlib import Path
@@ -55,7 +55,6 @@ def read_recipient_rows(
     keywords: Iterable[str],
     chunk_rows: int = 20_000,
     max_rows: int = MAX_ROWS,
-    progress: Callable[[int], None] | None = None,
 ) -> Iterator[list[RecipientRow]]:
     """Yield the file's data rows in lists of at most ``chunk_rows``, streaming the file.
 
@@ -63,17 +62,11 @@ def read_recipient_rows(
     down (a ragged row, bytes that are not UTF-8, the row past ``max_rows``) raise
     RecipientFileError from the iterator after earlier chunks were yielded: the caller must
     treat everything it stored from those chunks as void (roll the transaction back).
-    ``progress`` is called with the number of data rows read after each chunk.
     """
     _, chunks = open_recipient_file(
         path, channel=channel, keywords=keywords, chunk_rows=chunk_rows, max_rows=max_rows
     )
-    done = 0
-    for chunk in chunks:
-        done += len(chunk)
-        if progress is not None:
-            progress(done)
-        yield chunk
+    yield from chunks
 
 
 def open_recipient_file(

@@ -21,7 +21,6 @@ from campaigns.templating import (
     compile_email_body,
     compile_template,
     markdown_to_html,
-    required_columns,
     sanitize_email_html,
 )
 
@@ -187,14 +186,6 @@ def test_compile_template_several_errors_are_all_collected() -> None:
     found = [(p.token, p.line, p.column) for p in caught.value.problems]
     assert found == [("{{bad-one}}", 2, 1), ("{{}}", 2, 13), ("{% if x %}", 3, 1), ("{{", 3, 12)]
     assert str(caught.value) == "\n".join(p.message for p in caught.value.problems)
-
-
-def test_required_columns_puts_recipient_first_then_sorted_keywords() -> None:
-    subject = compile_template("News for {{ Name }}")
-    body = compile_template("{{zone}} {{recipient}} {{name}} {{age}}")
-
-    assert required_columns(subject, body) == ["recipient", "age", "name", "zone"]
-    assert required_columns() == ["recipient"]
 
 
 # Rendering
