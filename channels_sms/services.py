@@ -133,9 +133,15 @@ def launch_sms_campaign(
 def schedule_sms_campaign(
     *, campaign: Campaign, by: User, credential: TwilioCredential, send_rate: int, at: datetime
 ) -> Campaign:
-    """Schedule a draft SMS campaign to send through `credential` at `at`; as for email, the time
-    can then be changed or the schedule cancelled until the launcher starts it."""
-    choose_credential(campaign=campaign, credential=credential)
+    """Schedule a draft SMS campaign to send through `credential` at `at`, or move a scheduled
+    campaign's time; cancelling is as for email."""
+    if campaign.is_editable:
+        choose_credential(campaign=campaign, credential=credential)
+    elif campaign_credential(campaign) != credential:
+        raise campaign_services.CampaignError(
+            "A scheduled campaign keeps the credential it was scheduled with. "
+            "Cancel the schedule to change it."
+        )
     return control.schedule_campaign(campaign=campaign, by=by, at=at, send_rate=send_rate)
 
 

@@ -10,6 +10,7 @@ CSRF token) are still read, so the view can answer with its own message, which i
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -19,11 +20,13 @@ from django.http import HttpRequest
 # Room in a request for the form's other fields and the multipart framing around the files.
 FIELDS_ALLOWANCE = 2 * 1024 * 1024
 _REFUSED = "postman.upload_refused_at"
+# The campaign API's recipient upload takes files as large as the recipients page does.
+_API_RECIPIENT_UPLOAD = re.compile(r"/api/v1/campaigns/[^/]+/recipients/?")
 
 
 def upload_limit(request: HttpRequest) -> int:
     """The most file bytes one request may carry: API attachments, or a recipient file."""
-    if request.path.startswith("/api/"):
+    if request.path.startswith("/api/") and not _API_RECIPIENT_UPLOAD.fullmatch(request.path):
         return int(settings.API_UPLOAD_MAX_BYTES)
     return int(settings.UPLOAD_MAX_BYTES)
 

@@ -10,27 +10,40 @@ from pydantic import BaseModel
 from api.schemas import EMAIL_STATUS_FILTERS, SMS_STATUS_FILTERS, SORT_VALUES, EmailSendIn, SmsSendIn
 
 DESCRIPTION = """
-Send single emails and SMS from your own systems. The endpoints, fields and answers are those of
-Postman's v1 API: a client written for it works here with only the base URL changed.
+Send single emails and SMS from your own systems, and run whole campaigns. The transactional
+endpoints, fields and answers are those of Postman's v1 API: a client written for it works here
+with only the base URL changed.
 
 **Authentication.** Create a key under *API keys* and send it on every request as
 `Authorization: Bearer <key>`. Keys expire (6 months unless chosen otherwise); the owner is
-emailed 28, 14, 3 and 1 days before.
+emailed 28, 14, 3 and 1 days before. A key reaches only its owner's messages and campaigns.
 
-**Rate limit.** Each key may make 10 requests a second unless an administrator has set another
-rate for its owner. Beyond it the answer is `429` with a `Retry-After` header (seconds).
+**Rate limit.** Each officer may make 10 requests a second, all their keys together, unless an
+administrator has set another rate. Beyond it the answer is `429` with a `Retry-After` header
+(seconds).
 
 **Idempotency.** Send an `Idempotency-Key` header (any unique string, up to 255 characters) with a
-send request, and a retry with the same key and body within 24 hours returns the first answer
-instead of sending again; the same key with a different body is a `422`.
+send or a campaign creation, and a retry with the same key and body within 24 hours returns the
+first answer instead of doing it again; the same key with a different body is a `422`.
 
 **Delivery.** A send answers at once with status `ACCEPTED`; the message then moves to `SENT`
 and, as the provider reports, `DELIVERED`, `BOUNCED`, `COMPLAINT` or `FAILED`. Poll the message
-or the list to follow it.
+or the list to follow it, or register a webhook endpoint (*Webhooks* in the app) to be called
+back on each change, signed with HMAC-SHA256.
+
+**Campaigns.** `POST /api/v1/campaigns` makes a draft on email or SMS; `PUT …/template` writes
+its message with `{{keyword}}`s; `POST …/recipients` uploads a CSV or Excel file (multipart,
+200 MB) and answers `202` with a URL to poll until the file is `ready` (or `failed`, with the
+reason); `POST …/test` sends the first message to you; `POST …/send` sends now or at
+`scheduled_at`; `GET /api/v1/campaigns/{id}` gives the status and counters while it sends;
+`GET …/export` streams the results as CSV. `pause`, `resume`, `retry` and `cancel` do what the
+campaign page's buttons do. Webhook endpoints that ask for campaign milestones are called when a
+campaign starts, pauses, resumes, is halted or finishes, with the same campaign `id`.
 
 **Errors** are JSON `{"code": "...", "message": "..."}`: `400` invalid input (the message names
-the field), `401` no or bad key, `403` not allowed, `404` not found (also another officer's
-message), `413` too large, `422` Idempotency-Key reused, `429` rate-limited.
+the field), `401` no or bad key, `403` not allowed (also what a campaign's state does not allow:
+`not_allowed`), `404` not found (also another officer's message or campaign), `405` a method the
+path does not take, `413` too large, `422` Idempotency-Key reused, `429` rate-limited.
 """
 
 _TIMES = {

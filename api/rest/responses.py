@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
+from django.urls import URLPattern, URLResolver, re_path
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -53,6 +57,34 @@ def _not_found(request: HttpRequest, exc: Any) -> HttpResponse:
 def _server_error(request: HttpRequest, exc: Any) -> HttpResponse:
     logger.exception("API request %s %s failed", request.method, request.path, exc_info=exc)
     return respond(500, {"code": "internal_server", "message": "Something went wrong on our side."})
+
+
+def _method_not_allowed(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """ninja answers a method a path does not take with a plain-text 405: make it the API's JSON."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = view(request, *args, **kwargs)
+        if response.status_code != 405 or response.get("Content-Type", "").startswith("application/json"):
+            return response
+        allowed = response.get("Allow", "")
+        message = (
+            f"{request.method} is not allowed here; use {allowed}." if allowed else "Method not allowed."
+        )
+        return respond(405, {"code": "method_not_allowed", "message": message}, {"Allow": allowed})
+
+    return wrapper
+
+
+def json_errors_everywhere(patterns: list[URLPattern | URLResolver]) -> list[URLPattern | URLResolver]:
+    """The API's URL patterns with JSON for a wrong method, and a JSON 404 for any other path."""
+    wrapped: list[URLPattern | URLResolver] = [
+        URLPattern(p.pattern, _method_not_allowed(p.callback), p.default_args, p.name)
+        if isinstance(p, URLPattern)
+        else p
+        for p in patterns
+    ]
+    return [*wrapped, re_path(r"", lambda request: _not_found(request, Http404()))]
 
 
 def install_error_handlers(api: NinjaAPI) -> None:

@@ -1,4 +1,6 @@
-"""CSV downloads, streamed row by row: the rejected rows of an upload and the full results."""
+"""CSV downloads, streamed row by row: the rejected rows of an upload and the full results.
+
+The campaign API streams the same files through `csv_download`."""
 
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ def _lines(rows: Iterable[list[str]]) -> Iterator[str]:
         yield writer.writerow(row)
 
 
-def _csv_download(rows: Iterable[list[str]], filename: str) -> StreamingHttpResponse:
+def csv_download(rows: Iterable[list[str]], filename: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(_lines(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
@@ -42,13 +44,21 @@ def _slug(campaign: Campaign) -> str:
     return slugify(campaign.name) or f"campaign-{campaign.pk}"
 
 
+def rejected_filename(campaign: Campaign) -> str:
+    return f"{_slug(campaign)}-rejected-rows.csv"
+
+
+def export_filename(campaign: Campaign) -> str:
+    return f"{_slug(campaign)}-results.csv"
+
+
 @campaign_view
 @require_safe
 def rejected(request: OfficerRequest, campaign: Campaign) -> StreamingHttpResponse:
-    return _csv_download(selectors.rejected_rows(campaign), f"{_slug(campaign)}-rejected-rows.csv")
+    return csv_download(selectors.rejected_rows(campaign), rejected_filename(campaign))
 
 
 @campaign_view
 @require_safe
 def export(request: OfficerRequest, campaign: Campaign) -> StreamingHttpResponse:
-    return _csv_download(selectors.export_rows(campaign), f"{_slug(campaign)}-results.csv")
+    return csv_download(selectors.export_rows(campaign), export_filename(campaign))
