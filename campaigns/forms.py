@@ -85,6 +85,18 @@ class EmailTemplateForm(forms.Form):
     reply_to = forms.EmailField(
         label="Reply-to address", validators=[one_line], help_text="Where replies from recipients go."
     )
+    from_email = forms.ChoiceField(
+        label="From address",
+        required=False,
+        help_text="Add your own address under From addresses; it must be verified in Amazon SES.",
+    )
+    show_agency_logo = forms.BooleanField(label="Show agency logo", required=False, initial=True)
+
+    def __init__(self, *args: Any, platform_address: str, from_addresses: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only addresses verified for this officer: anything else posted is "not one of the choices".
+        platform = ("", f"{platform_address} (Postman, “via Postman”)")
+        self.fields["from_email"].choices = [platform, *((a, a) for a in from_addresses)]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -48,6 +48,10 @@ class Campaign(models.Model):
     body_html = models.TextField(blank=True, help_text="Sanitised once at save; what is rendered.")
     sender_name = models.CharField(max_length=100, blank=True)
     reply_to = models.EmailField(blank=True)
+    # Empty: the platform address (DEFAULT_FROM_EMAIL). Otherwise a verified sender address
+    # (channels_email.SenderAddress) of the owner or their agency, checked again at launch.
+    from_email = models.EmailField(blank=True, default="", db_default="")
+    show_agency_logo = models.BooleanField(default=True, db_default=True)
     keywords = models.JSONField(default=list, help_text="Keywords the template uses, lower case.")
     template_version = models.PositiveIntegerField(default=0)
 
@@ -62,6 +66,8 @@ class Campaign(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # When the retention purge emptied every recipient's personal data; counts and statuses stay.
+    data_deleted_at = models.DateTimeField(null=True, blank=True)
 
     objects = CampaignQuerySet.as_manager()
 

@@ -37,24 +37,32 @@ def _address_of(default_from: str) -> str:
     return default_from.rpartition("<")[2].rstrip(">").strip() or default_from
 
 
+def from_header(campaign: Campaign) -> str:
+    """ "<name> via Postman" from the platform address, or the name alone from a verified own one."""
+    agency = campaign.owner.agency
+    name = campaign.sender_name or (agency.shown_name if agency else "Postman")
+    if campaign.from_email:
+        return sender(name, campaign.from_email)
+    return sender(f"{name} via Postman", _address_of(settings.DEFAULT_FROM_EMAIL))
+
+
 def build_layout(campaign: Campaign) -> EmailLayout:
     agency = campaign.owner.agency
-    logo_url = agency_logo_url(agency)
+    logo_url = agency_logo_url(agency) if campaign.show_agency_logo else ""
     shell = render_to_string(
         "channels_email/email/layout.html",
         {
-            "agency_name": agency.name if agency else "",
+            "agency_name": agency.shown_name if agency else "",
             "logo_url": logo_url,
             "body": BODY_MARK,
             "unsubscribe_url": UNSUBSCRIBE_MARK,
         },
     )
-    name = campaign.sender_name or (agency.name if agency else "Postman")
     return EmailLayout(
         subject=compile_template(campaign.subject),
         body=compile_email_body(campaign.body_html),
         html_shell=shell,
-        from_email=sender(f"{name} via Postman", _address_of(settings.DEFAULT_FROM_EMAIL)),
+        from_email=from_header(campaign),
         reply_to=campaign.reply_to or campaign.owner.email,
     )
 
