@@ -80,7 +80,8 @@ class EmailTemplateForm(forms.Form):
         max_length=100,
         required=False,
         validators=[one_line],
-        help_text="Shown as the sender, followed by “via Postman”. Leave blank for your agency's name.",
+        help_text="Shown as the sender; from Postman's address it is followed by “via Postman”. "
+        "Leave blank for your agency's name.",
     )
     reply_to = forms.EmailField(
         label="Reply-to address", validators=[one_line], help_text="Where replies from recipients go."
@@ -90,7 +91,12 @@ class EmailTemplateForm(forms.Form):
         required=False,
         help_text="Add your own address under From addresses; it must be verified in Amazon SES.",
     )
-    show_agency_logo = forms.BooleanField(label="Show agency logo", required=False, initial=True)
+    show_agency_logo = forms.BooleanField(
+        label="Show agency logo",
+        required=False,
+        initial=True,
+        help_text="Your agency's logo at the top of the email, as your Postman administrator set it.",
+    )
 
     def __init__(self, *args: Any, platform_address: str, from_addresses: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
