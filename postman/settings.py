@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "ninja",
     "api",
     "webhooks",
+    "retention",
 ]
 
 MIDDLEWARE = [
@@ -387,6 +388,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "webhooks.purge_old_events": {
         "task": "webhooks.purge_old_events",
         "schedule": crontab(hour=19, minute=30),
+    },
+    # Daily at 04:00 Singapore time: delete recipients' personal data past each agency's
+    # retention period (retention/services.py); a run cut short is finished by the next.
+    "retention.purge_expired_data": {
+        "task": "retention.purge_expired_data",
+        "schedule": crontab(hour=20, minute=0),
     },
 }
 
