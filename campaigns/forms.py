@@ -102,7 +102,9 @@ class EmailTemplateForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Only addresses verified for this officer: anything else posted is "not one of the choices".
         platform = ("", f"{platform_address} (Postman, “via Postman”)")
-        self.fields["from_email"].choices = [platform, *((a, a) for a in from_addresses)]
+        field = self.fields["from_email"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [platform, *((a, a) for a in from_addresses)]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -152,3 +152,15 @@ def from_problem(*, officer: User, address: str) -> str:
     if not check.usable:
         return f"The from address cannot be used: {check.problem}"
     return ""
+
+
+def recheck_sender_addresses() -> int:
+    """Ask SES again about every granted address (daily), so API sends stop using a lapsed one."""
+    lapsed = 0
+    for address in SenderAddress.objects.values_list("address", flat=True).distinct():
+        check = check_identity(address)
+        SenderAddress.objects.filter(address=address).update(
+            verified=check.usable, problem=check.problem, checked_at=timezone.now()
+        )
+        lapsed += not check.usable
+    return lapsed

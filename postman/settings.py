@@ -391,6 +391,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "webhooks.purge_old_events",
         "schedule": crontab(hour=19, minute=30),
     },
+    # Daily at 05:00 Singapore time: ask SES again about every granted from address, so the
+    # API stops sending from one whose verification or DKIM lapsed (launches check each time).
+    "channels_email.recheck_sender_addresses": {
+        "task": "channels_email.recheck_sender_addresses",
+        "schedule": crontab(hour=21, minute=0),
+    },
     # Daily at 04:00 Singapore time: delete recipients' personal data past each agency's
     # retention period (retention/services.py); a run cut short is finished by the next.
     "retention.purge_expired_data": {

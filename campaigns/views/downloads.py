@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 
 from django.contrib import messages
 from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -56,7 +57,7 @@ def _data_deleted(request: OfficerRequest, campaign: Campaign) -> HttpResponse |
 
 @campaign_view
 @require_safe
-def rejected(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
+def rejected(request: OfficerRequest, campaign: Campaign) -> HttpResponseBase:
     if deleted := _data_deleted(request, campaign):
         return deleted
     return _csv_download(selectors.rejected_rows(campaign), f"{_slug(campaign)}-rejected-rows.csv")
@@ -64,7 +65,7 @@ def rejected(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
 
 @campaign_view
 @require_safe
-def export(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
+def export(request: OfficerRequest, campaign: Campaign) -> HttpResponseBase:
     if deleted := _data_deleted(request, campaign):
         return deleted
     return _csv_download(selectors.export_rows(campaign), f"{_slug(campaign)}-results.csv")

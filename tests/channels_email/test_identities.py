@@ -122,3 +122,16 @@ def test_scheduled_launch_from_a_lapsed_identity_halts_with_the_reason(
         "The from address cannot be used: officer@agency.gov.sg is not verified in Amazon SES yet."
     )
     assert ses_provider.messages() == []
+
+
+def test_daily_recheck_marks_a_lapsed_identity_unusable_for_the_api(officer: Any, ses_provider: Any) -> None:
+    ses_provider.configure(ses_identities={"officer@agency.gov.sg": VERIFIED})
+    identities.add_own_address(officer=officer, address="officer@agency.gov.sg")
+    ses_provider.configure(ses_identities={"officer@agency.gov.sg": {"verified": True, "dkim": "FAILED"}})
+
+    assert identities.recheck_sender_addresses() == 1
+
+    assert identities.usable_from_addresses(officer) == []
+    assert SenderAddress.objects.get().problem == (
+        "officer@agency.gov.sg has no working DKIM signature in Amazon SES (FAILED)."
+    )
