@@ -285,12 +285,13 @@ def begin_sending(campaign: Campaign, *, by: User | None, detail: str) -> None:
     """Draft or scheduled → sending, skipping anyone suppressed since the upload.
 
     The caller holds the campaign's row lock, inside its transaction. An officer's launch was
-    checked by require_ready; the launcher's (no `by`) is checked here and halts with the reason.
+    checked by require_ready; the launcher's (no `by`) is checked here: a campaign that cannot
+    start goes back to a draft, its history saying why, for the officer to fix and send.
     """
     if by is None and (problem := sender_for(campaign).launch_problem(campaign)):
-        campaign.status, campaign.halted_reason = CampaignStatus.HALTED, problem
-        campaign.save(update_fields=["status", "halted_reason", "updated_at"])
-        record_action(campaign, CampaignActionKind.HALTED, by=None, detail=problem)
+        campaign.status, campaign.scheduled_at = CampaignStatus.DRAFT, None
+        campaign.save(update_fields=["status", "scheduled_at", "updated_at"])
+        record_action(campaign, CampaignActionKind.UNSCHEDULED, by=None, detail=f"Not sent: {problem}")
         return
     skip_suppressed(campaign)
     campaign.status = CampaignStatus.SENDING

@@ -103,7 +103,7 @@ def test_launch_from_a_lapsed_identity_is_refused_and_changes_nothing(
     assert campaign.status == CampaignStatus.DRAFT
 
 
-def test_scheduled_launch_from_a_lapsed_identity_halts_with_the_reason(
+def test_scheduled_launch_from_a_lapsed_identity_returns_to_draft_with_the_reason(
     officer: Any, ses_provider: Any, tmp_path: Path
 ) -> None:
     ses_provider.configure(ses_identities={"officer@agency.gov.sg": VERIFIED})
@@ -117,10 +117,15 @@ def test_scheduled_launch_from_a_lapsed_identity_halts_with_the_reason(
     launch_due_campaigns()
 
     campaign.refresh_from_db()
-    assert campaign.status == CampaignStatus.HALTED
-    assert campaign.halted_reason == (
-        "The from address cannot be used: officer@agency.gov.sg is not verified in Amazon SES yet."
-    )
+    assert (campaign.status, campaign.scheduled_at) == (CampaignStatus.DRAFT, None)
+    assert list(campaign.actions.values_list("action", "by", "detail")) == [
+        (
+            "unscheduled",
+            None,
+            "Not sent: The from address cannot be used: "
+            "officer@agency.gov.sg is not verified in Amazon SES yet.",
+        )
+    ]
     assert ses_provider.messages() == []
 
 
