@@ -53,9 +53,20 @@ def _message_for(message_id: int, token: str) -> Message:
     return message
 
 
+def _purged_campaign_page(request: HttpRequest, message_id: int) -> HttpResponse | None:
+    """After the retention purge the link's address is gone, so the token cannot be checked:
+    say so plainly rather than calling the link invalid. Nothing of the campaign is shown."""
+    message = Message.objects.filter(pk=message_id, recipient="").select_related("campaign").first()
+    if message is None or message.campaign.data_deleted_at is None:
+        return None
+    return render(request, "channels_email/unsubscribe_expired.html", status=410)
+
+
 @csrf_exempt  # mail clients post one-click unsubscribes (RFC 8058) without a CSRF token
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, message_id: int, token: str) -> HttpResponse:
+    if expired := _purged_campaign_page(request, message_id):
+        return expired
     message = _message_for(message_id, token)
     undone = request.method == "POST" and request.POST.get("action") == "undo"
     if undone:

@@ -190,3 +190,22 @@ def test_campaign_page_and_export_say_when_recipient_data_was_deleted(
         f"Recipient data deleted on {deleted_on}: there is no list to download any more."
         in export.content.decode()
     )
+
+
+def test_unsubscribe_link_after_the_purge_says_it_expired_and_suppresses_nobody(
+    officer: Any, tmp_path: Path
+) -> None:
+    from campaigns.models import Suppression
+    from channels_email.unsubscribe import unsubscribe_url
+
+    campaign = _finished(officer, tmp_path, days_ago=31)
+    message = Message.objects.filter(campaign=campaign).order_by("id").last()
+    assert message is not None
+    link = unsubscribe_url(message.pk, message.recipient)
+    purge_expired_data()
+
+    response = Client().post(link, {"reason": "stop"})
+
+    assert response.status_code == 410
+    assert "This link has expired" in response.content.decode()
+    assert not Suppression.objects.exists()
