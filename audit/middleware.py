@@ -49,7 +49,9 @@ PAGES: dict[str, Audited] = {
     "campaigns:rename": Audited("campaign.rename", fields=("name",)),
     "campaigns:duplicate": Audited("campaign.duplicate"),
     "campaigns:delete": Audited("campaign.delete"),
-    "campaigns:template": Audited("campaign.template_save", fields=("from_email", "show_agency_logo")),
+    "campaigns:template": Audited(
+        "campaign.template_save", fields=("from_email", "show_agency_logo", "track_opens")
+    ),
     "campaigns:recipients": Audited("campaign.upload"),
     "campaigns:test_send": Audited("campaign.test_send", fields=("email", "phone", "to")),
     "campaigns:send": Audited("campaign.send", fields=("send_rate", "scheduled_at", "schedule")),

@@ -97,6 +97,13 @@ class EmailTemplateForm(forms.Form):
         initial=True,
         help_text="Your agency's logo at the top of the email, as your Postman administrator set it.",
     )
+    track_opens = forms.BooleanField(
+        label="Track opens",
+        required=False,
+        initial=False,
+        help_text="Count who opens the email and clicks its links. Approximate: image blocking hides "
+        "opens and mail privacy proxies make some. Leave off for sensitive messages.",
+    )
 
     def __init__(self, *args: Any, platform_address: str, from_addresses: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -70,7 +70,7 @@ def duplicate_campaign(*, campaign: Campaign, by: User) -> Campaign:
     """A new draft with the same template; recipients are not copied."""
     copy = create_campaign(owner=by, name=f"Copy of {campaign.name}"[:255], channel=campaign.channel)
     fields = ["subject", "body", "body_format", "body_html", "sender_name", "reply_to", "keywords"]
-    for field in [*fields, "from_email", "show_agency_logo"]:
+    for field in [*fields, "from_email", "show_agency_logo", "track_opens"]:
         setattr(copy, field, getattr(campaign, field))
     copy.template_version = 1 if campaign.has_template else 0
     copy.save()
@@ -111,6 +111,7 @@ def save_email_template(
     reply_to: str,
     from_email: str = "",
     show_agency_logo: bool = True,
+    track_opens: bool = False,
 ) -> Campaign:
     """Save a template; if the uploaded list now lacks a column, the list must be uploaded again."""
     _require_draft(campaign)
@@ -125,6 +126,7 @@ def save_email_template(
     campaign.body_html, campaign.keywords = html, keywords
     campaign.sender_name, campaign.reply_to = sender_name.strip(), reply_to.strip()
     campaign.from_email, campaign.show_agency_logo = from_email, show_agency_logo
+    campaign.track_opens = track_opens
     campaign.template_version += 1
     campaign.save()
     _recheck_columns(campaign)

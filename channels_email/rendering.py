@@ -31,6 +31,9 @@ class EmailLayout:
     html_shell: str
     from_email: str
     reply_to: str
+    # "" is SES_CONFIGURATION_SET (which may track opens and clicks); a campaign that does not
+    # track goes through SES_NO_TRACKING_CONFIGURATION_SET, as API messages with disable_tracking do.
+    configuration_set: str = ""
 
 
 def _address_of(default_from: str) -> str:
@@ -63,6 +66,7 @@ def build_layout(campaign: Campaign) -> EmailLayout:
         body=compile_email_body(campaign.body_html),
         html_shell=shell,
         from_email=from_header(campaign),
+        configuration_set="" if campaign.track_opens else settings.SES_NO_TRACKING_CONFIGURATION_SET,
         reply_to=campaign.reply_to or campaign.owner.email,
     )
 
@@ -92,6 +96,7 @@ def build_email(
         text=text,
         from_email=layout.from_email,
         reply_to=layout.reply_to,
+        configuration_set=layout.configuration_set,
         headers={
             "List-Unsubscribe": f"<{link}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",

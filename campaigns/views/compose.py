@@ -60,6 +60,7 @@ def template(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
         "reply_to": campaign.reply_to or request.user.email,
         "from_email": campaign.from_email,
         "show_agency_logo": campaign.show_agency_logo,
+        "track_opens": campaign.track_opens,
     }
     form = EmailTemplateForm(
         request.POST if request.method == "POST" else None,
