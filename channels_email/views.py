@@ -76,7 +76,7 @@ def unsubscribe(request: HttpRequest, message_id: int, token: str) -> HttpRespon
     agency = message.campaign.owner.agency
     context = {
         "message": message,
-        "agency_name": agency.name if agency else "this agency",
+        "agency_name": agency.shown_name if agency else "this agency",
         "unsubscribed": services.is_unsubscribed(message),
         "undone": undone,
     }

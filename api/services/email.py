@@ -83,7 +83,7 @@ def resolve_from(*, owner: User, raw: str | None) -> tuple[str, bool]:
     or an address verified in SES for the officer (their own, or one granted to their agency).
     """
     default_name, default_address = _default_sender()
-    agency_name = owner.agency.name + VIA if owner.agency else default_name
+    agency_name = owner.agency.shown_name + VIA if owner.agency else default_name
     if raw is None or not raw.strip():
         return formataddr((agency_name, default_address)), True
     if found := first_control(raw.strip()):
