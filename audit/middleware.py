@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 
 from audit.services import record_event
+from campaigns.models import Campaign
 
 
 def redirected(response: HttpResponse) -> bool:
@@ -96,6 +97,17 @@ class AuditMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        # The campaign's status before the action: resuming a halted campaign is its owner's
+        # review of the halt, which the trail should tell apart from resuming a pause.
+        match = request.resolver_match
+        name = match.view_name if match else ""
+        if request.method == "POST" and name in PAGES and name.startswith("campaigns:") and "pk" in kwargs:
+            before = Campaign.objects.filter(pk=kwargs["pk"]).values_list("status", flat=True).first()
+            request.audit_status_before = before or ""  # type: ignore[attr-defined]
+
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         match = request.resolver_match
@@ -119,6 +131,8 @@ def _record(
     detail: dict[str, Any] = {
         name: request.POST.get(name, "") for name in page.fields if name in request.POST
     }
+    if before := getattr(request, "audit_status_before", ""):
+        detail["status_before"] = before
     if refused := _refusal(request):
         # Control views redirect also when they refuse; their error message says why.
         detail["refused"] = refused
@@ -126,8 +140,11 @@ def _record(
         target_type = view_name.removeprefix("admin:").rsplit("_", 1)[0]
     else:
         target_type = view_name.split(":")[0]
+    action = page.action
+    if view_name == "campaigns:send" and "schedule" in request.POST:
+        action = "campaign.schedule"
     record_event(
-        action=page.action,
+        action=action,
         request=request,
         target_type=target_type,
         target_id=target_id,

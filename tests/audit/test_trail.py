@@ -103,7 +103,7 @@ def test_each_listed_action_leaves_an_audit_row_with_who_when_where_and_no_secre
         "campaign.resume",
         "campaign.retry",
         "campaign.export_download",
-        "campaign.send",
+        "campaign.schedule",
         "campaign.schedule_cancel",
         "campaign.delete",
         "api_key.create",
@@ -118,12 +118,11 @@ def test_each_listed_action_leaves_an_audit_row_with_who_when_where_and_no_secre
     first = AuditEvent.objects.filter(action="campaign.rename").get()
     assert (first.actor_email, first.ip, first.campaign_id) == ("officer@agency.gov.sg", IP, campaign.pk)
     assert AuditEvent.objects.filter(action="campaign.retry").get().detail == {
-        "refused": "Failed messages can be retried once the campaign has finished sending."
+        "status_before": "sending",
+        "refused": "Failed messages can be retried once the campaign has finished sending.",
     }
-    assert (
-        AuditEvent.objects.filter(action="campaign.send", campaign_id=later.pk).get().detail["schedule"]
-        == "1"
-    )
+    assert AuditEvent.objects.filter(action="campaign.schedule").get().detail["status_before"] == "draft"
+    assert AuditEvent.objects.filter(action="campaign.resume").get().detail == {"status_before": "paused"}
     assert [e.target_type for e in AuditEvent.objects.filter(action="admin.add").order_by("id")] == [
         "accounts_agency",
         "accounts_alloweddomain",
