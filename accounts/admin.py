@@ -39,10 +39,10 @@ class OfficerAdmin(UserAdmin):
 @admin.register(Agency)
 class AgencyAdmin(admin.ModelAdmin[Agency]):
     form = AgencyForm
-    list_display = ["name", "created_at"]
-    search_fields = ["name"]
+    list_display = ["name", "display_name", "retention_days", "created_at"]
+    search_fields = ["name", "display_name"]
     readonly_fields = ["current_logo"]
-    fields = ["name", "current_logo", "logo_upload", "remove_logo"]
+    fields = ["name", "display_name", "current_logo", "logo_upload", "remove_logo", "retention_days"]
 
     @admin.display(description="Current logo")
     def current_logo(self, agency: Agency) -> str:

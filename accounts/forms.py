@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account.forms import RequestLoginCodeForm
 from django import forms
 
@@ -44,7 +46,15 @@ class AgencyForm(forms.ModelForm[Agency]):
 
     class Meta:
         model = Agency
-        fields = ["name"]
+        fields = ["name", "display_name", "retention_days"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["retention_days"].required = False
+
+    def clean_retention_days(self) -> int:
+        days: int | None = self.cleaned_data.get("retention_days")
+        return self.instance.retention_days if days is None else days
 
     def clean_logo_upload(self) -> bytes | None:
         upload = self.cleaned_data.get("logo_upload")

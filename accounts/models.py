@@ -4,6 +4,7 @@ import uuid
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -14,6 +15,20 @@ def agency_logo_name(instance: Agency, filename: str) -> str:
 
 class Agency(models.Model):
     name = models.CharField(max_length=200, unique=True)
+    display_name = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="How emails name the agency, e.g. Ministry of Health. Blank: the name above.",
+    )
+    retention_days = models.PositiveSmallIntegerField(
+        default=30,
+        db_default=30,
+        validators=[MinValueValidator(7), MaxValueValidator(365)],
+        help_text="Days after a campaign finishes that its recipients' data is kept (7 to 365), "
+        "then deleted for good. Counts and statuses stay.",
+    )
     # Always a PNG that Postman drew itself from the uploaded image (accounts.services), served
     # only by the agency_logo view with this type: never the uploaded bytes, never by its path.
     logo = models.FileField(upload_to=agency_logo_name, blank=True)
@@ -23,9 +38,19 @@ class Agency(models.Model):
     class Meta:
         verbose_name_plural = "agencies"
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(retention_days__gte=7, retention_days__lte=365),
+                name="agency_retention_days_range",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def shown_name(self) -> str:
+        return self.display_name or self.name
 
 
 class AllowedDomain(models.Model):

@@ -1,4 +1,4 @@
-"""`make bench`: ingest and sending measured on this machine, beside bare baselines.
+"""`make bench`: ingest, sending and the retention purge measured on this machine, beside bare baselines.
 
 Runs against its own database (the configured server, database `postman_bench`) so it never
 touches development data. Prints one line per figure.
@@ -14,7 +14,15 @@ from bench import setup
 
 def main() -> int:
     setup.prepare_django()
-    from bench import control_bench, crash_bench, ingest_bench, rate_bench, send_bench, xlsx_bench
+    from bench import (
+        control_bench,
+        crash_bench,
+        ingest_bench,
+        purge_bench,
+        rate_bench,
+        send_bench,
+        xlsx_bench,
+    )
 
     rows = int(os.environ.get("BENCH_INGEST_ROWS", "1000000"))
     messages = int(os.environ.get("BENCH_SEND_MESSAGES", "200000"))
@@ -28,6 +36,7 @@ def main() -> int:
         int(os.environ.get("BENCH_LAG_SLOW_MESSAGES", "300")),
         int(os.environ.get("BENCH_LAG_FAST_MESSAGES", "20000")),
     )
+    purge_bench.run(int(os.environ.get("BENCH_PURGE_MESSAGES", "1000000")))
     return 0
 
 

@@ -13,6 +13,7 @@ from django.conf import settings
 
 from campaigns.delivery import Delivery
 from campaigns.models import Campaign, Channel
+from channels_email.identities import from_problem
 from channels_email.rendering import build_email, layout_for
 from channels_email.transport import get_transport
 from channels_sms import lengths as sms_lengths
@@ -34,6 +35,9 @@ class ChannelSender(Protocol):
 
     def after_load(self, campaign: Campaign) -> None:
         """Recipients were loaded or the template changed: a channel's own checks of each message."""
+
+    def launch_problem(self, campaign: Campaign) -> str:
+        """Why the campaign cannot start sending now ("" when it can), in words for its owner."""
 
 
 class EmailSender:
@@ -58,6 +62,9 @@ class EmailSender:
     def after_load(self, campaign: Campaign) -> None:
         pass
 
+    def launch_problem(self, campaign: Campaign) -> str:
+        return from_problem(officer=campaign.owner, address=campaign.from_email)
+
 
 class SmsSender:
     def prepare(self, campaign: Campaign) -> Any:
@@ -78,6 +85,9 @@ class SmsSender:
 
     def after_load(self, campaign: Campaign) -> None:
         sms_lengths.check_lengths(campaign)
+
+    def launch_problem(self, campaign: Campaign) -> str:
+        return ""
 
 
 SENDERS: dict[str, ChannelSender] = {Channel.EMAIL: EmailSender(), Channel.SMS: SmsSender()}

@@ -80,11 +80,38 @@ class EmailTemplateForm(forms.Form):
         max_length=100,
         required=False,
         validators=[one_line],
-        help_text="Shown as the sender, followed by “via Postman”. Leave blank for your agency's name.",
+        help_text="Shown as the sender; from Postman's address it is followed by “via Postman”. "
+        "Leave blank for your agency's name.",
     )
     reply_to = forms.EmailField(
         label="Reply-to address", validators=[one_line], help_text="Where replies from recipients go."
     )
+    from_email = forms.ChoiceField(
+        label="From address",
+        required=False,
+        help_text="Add your own address under From addresses; it must be verified in Amazon SES.",
+    )
+    show_agency_logo = forms.BooleanField(
+        label="Show agency logo",
+        required=False,
+        initial=True,
+        help_text="Your agency's logo at the top of the email, as your Postman administrator set it.",
+    )
+    track_opens = forms.BooleanField(
+        label="Track opens",
+        required=False,
+        initial=False,
+        help_text="Count who opens the email and clicks its links. Approximate: image blocking hides "
+        "opens and mail privacy proxies make some. Leave off for sensitive messages.",
+    )
+
+    def __init__(self, *args: Any, platform_address: str, from_addresses: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only addresses verified for this officer: anything else posted is "not one of the choices".
+        platform = ("", f"{platform_address} (Postman, “via Postman”)")
+        field = self.fields["from_email"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [platform, *((a, a) for a in from_addresses)]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -48,6 +48,13 @@ class Campaign(models.Model):
     body_html = models.TextField(blank=True, help_text="Sanitised once at save; what is rendered.")
     sender_name = models.CharField(max_length=100, blank=True)
     reply_to = models.EmailField(blank=True)
+    # Empty: the platform address (DEFAULT_FROM_EMAIL). Otherwise a verified sender address
+    # (channels_email.SenderAddress) of the owner or their agency, checked again at launch.
+    from_email = models.EmailField(blank=True, default="", db_default="")
+    show_agency_logo = models.BooleanField(default=True, db_default=True)
+    # Off by default: an open is recorded by an image fetched from the recipient's mail client,
+    # which officers should choose for a campaign, and leave off for sensitive ones.
+    track_opens = models.BooleanField(default=False, db_default=False)
     keywords = models.JSONField(default=list, help_text="Keywords the template uses, lower case.")
     template_version = models.PositiveIntegerField(default=0)
 
@@ -62,6 +69,8 @@ class Campaign(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # When the retention purge emptied every recipient's personal data; counts and statuses stay.
+    data_deleted_at = models.DateTimeField(null=True, blank=True)
 
     objects = CampaignQuerySet.as_manager()
 
@@ -112,6 +121,10 @@ class CampaignStats(models.Model):
     suppressed = models.IntegerField(default=0)
     bounced = models.IntegerField(default=0)
     unsubscribed = models.IntegerField(default=0)
+    # Messages opened (or clicked) at least once, and clicked at least once: approximate, since
+    # image blocking hides opens and mail proxies and scanners make some.
+    opened = models.IntegerField(default=0, db_default=0)
+    clicked = models.IntegerField(default=0, db_default=0)
     # Keyset cursor: the highest message id handed out, so claims skip what is already taken.
     claim_cursor = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
@@ -212,6 +225,8 @@ class Message(models.Model):
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    clicked_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -226,7 +226,10 @@ def export_param_columns(campaign: Campaign) -> list[str]:
 def export_rows(campaign: Campaign) -> Iterator[list[str]]:
     """Header, then one row per message with its outcome and the recipient's columns."""
     columns = export_param_columns(campaign)
-    yield [*EXPORT_COLUMNS, *(safe_cell(name) for name in columns)]
+    # Opens and clicks only where the campaign tracked them: elsewhere an empty column would
+    # read as "nobody opened it".
+    engagement = ["opened_at", "clicked_at"] if campaign.track_opens else []
+    yield [*EXPORT_COLUMNS, *engagement, *(safe_cell(name) for name in columns)]
     rows = (
         Message.objects.filter(campaign=campaign)
         .order_by("row_number")
@@ -239,10 +242,15 @@ def export_rows(campaign: Campaign) -> Iterator[list[str]]:
             "sent_at",
             "delivered_at",
             "updated_at",
+            "opened_at",
+            "clicked_at",
             "params",
         )
         .iterator(chunk_size=5000)
     )
-    for row_number, recipient, status, code, error, sent_at, delivered_at, updated_at, params in rows:
+    for row_number, recipient, status, code, error, sent_at, delivered_at, updated_at, *more in rows:
+        opened_at, clicked_at, params = more
         values = [recipient, status, code, error, _utc(sent_at), _utc(delivered_at), _utc(updated_at)]
+        if engagement:
+            values += [_utc(opened_at), _utc(clicked_at)]
         yield [str(row_number), *(safe_cell(v) for v in values), *(safe_cell(params.get(c)) for c in columns)]

@@ -67,7 +67,8 @@ def rename_campaign(*, campaign: Campaign, name: str) -> Campaign:
 def duplicate_campaign(*, campaign: Campaign, by: User) -> Campaign:
     """A new draft with the same template; recipients are not copied."""
     copy = create_campaign(owner=by, name=f"Copy of {campaign.name}"[:255], channel=campaign.channel)
-    for field in ["subject", "body", "body_format", "body_html", "sender_name", "reply_to", "keywords"]:
+    fields = ["subject", "body", "body_format", "body_html", "sender_name", "reply_to", "keywords"]
+    for field in [*fields, "from_email", "show_agency_logo", "track_opens"]:
         setattr(copy, field, getattr(campaign, field))
     copy.template_version = 1 if campaign.has_template else 0
     copy.save()
@@ -99,7 +100,16 @@ def compile_email_template(*, subject: str, body: str, body_format: str) -> tupl
 
 @transaction.atomic
 def save_email_template(
-    *, campaign: Campaign, subject: str, body: str, body_format: str, sender_name: str, reply_to: str
+    *,
+    campaign: Campaign,
+    subject: str,
+    body: str,
+    body_format: str,
+    sender_name: str,
+    reply_to: str,
+    from_email: str = "",
+    show_agency_logo: bool = True,
+    track_opens: bool = False,
 ) -> Campaign:
     """Save a template; if the uploaded list now lacks a column, the list must be uploaded again."""
     _require_draft(campaign)
@@ -113,6 +123,8 @@ def save_email_template(
     campaign.subject, campaign.body, campaign.body_format = subject.strip(), body, body_format
     campaign.body_html, campaign.keywords = html, keywords
     campaign.sender_name, campaign.reply_to = sender_name.strip(), reply_to.strip()
+    campaign.from_email, campaign.show_agency_logo = from_email, show_agency_logo
+    campaign.track_opens = track_opens
     campaign.template_version += 1
     campaign.save()
     _recheck_columns(campaign)
@@ -249,6 +261,8 @@ def require_ready(campaign: Campaign) -> None:
         raise CampaignError("Write the message before sending.")
     if campaign.stats.queued <= 0:
         raise CampaignError("There is nobody to send to: upload a file with valid recipients.")
+    if problem := sender_for(campaign).launch_problem(campaign):
+        raise CampaignError(problem)
 
 
 @transaction.atomic
@@ -265,8 +279,15 @@ def launch_campaign(*, campaign: Campaign, by: User, send_rate: int | None = Non
 def begin_sending(campaign: Campaign, *, by: User | None, detail: str) -> None:
     """Draft or scheduled → sending, skipping anyone suppressed since the upload.
 
-    The caller holds the campaign's row lock, inside its transaction.
+    The caller holds the campaign's row lock, inside its transaction. An officer's launch was
+    checked by require_ready; the launcher's (no `by`) is checked here: a campaign that cannot
+    start goes back to a draft, its history saying why, for the officer to fix and send.
     """
+    if by is None and (problem := sender_for(campaign).launch_problem(campaign)):
+        campaign.status, campaign.scheduled_at = CampaignStatus.DRAFT, None
+        campaign.save(update_fields=["status", "scheduled_at", "updated_at"])
+        record_action(campaign, CampaignActionKind.UNSCHEDULED, by=None, detail=f"Not sent: {problem}")
+        return
     skip_suppressed(campaign)
     campaign.status = CampaignStatus.SENDING
     campaign.started_at = timezone.now()

@@ -31,30 +31,42 @@ class EmailLayout:
     html_shell: str
     from_email: str
     reply_to: str
+    # "" is SES_CONFIGURATION_SET (which may track opens and clicks); a campaign that does not
+    # track goes through SES_NO_TRACKING_CONFIGURATION_SET, as API messages with disable_tracking do.
+    configuration_set: str = ""
 
 
 def _address_of(default_from: str) -> str:
     return default_from.rpartition("<")[2].rstrip(">").strip() or default_from
 
 
+def from_header(campaign: Campaign) -> str:
+    """ "<name> via Postman" from the platform address, or the name alone from a verified own one."""
+    agency = campaign.owner.agency
+    name = campaign.sender_name or (agency.shown_name if agency else "Postman")
+    if campaign.from_email:
+        return sender(name, campaign.from_email)
+    return sender(f"{name} via Postman", _address_of(settings.DEFAULT_FROM_EMAIL))
+
+
 def build_layout(campaign: Campaign) -> EmailLayout:
     agency = campaign.owner.agency
-    logo_url = agency_logo_url(agency)
+    logo_url = agency_logo_url(agency) if campaign.show_agency_logo else ""
     shell = render_to_string(
         "channels_email/email/layout.html",
         {
-            "agency_name": agency.name if agency else "",
+            "agency_name": agency.shown_name if agency else "",
             "logo_url": logo_url,
             "body": BODY_MARK,
             "unsubscribe_url": UNSUBSCRIBE_MARK,
         },
     )
-    name = campaign.sender_name or (agency.name if agency else "Postman")
     return EmailLayout(
         subject=compile_template(campaign.subject),
         body=compile_email_body(campaign.body_html),
         html_shell=shell,
-        from_email=sender(f"{name} via Postman", _address_of(settings.DEFAULT_FROM_EMAIL)),
+        from_email=from_header(campaign),
+        configuration_set="" if campaign.track_opens else settings.SES_NO_TRACKING_CONFIGURATION_SET,
         reply_to=campaign.reply_to or campaign.owner.email,
     )
 
@@ -84,6 +96,7 @@ def build_email(
         text=text,
         from_email=layout.from_email,
         reply_to=layout.reply_to,
+        configuration_set=layout.configuration_set,
         headers={
             "List-Unsubscribe": f"<{link}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",

@@ -6,6 +6,8 @@
 - Bounce, Transient or Undetermined → failed, with the bounce subtype as the reason (retryable).
 - Complaint (other than "not-spam") → the address is suppressed and the message counts as
   unsubscribed: the recipient asked, in their mail client's way, for no more.
+- Open and Click (where the configuration set tracks them) → opened / clicked, once per message
+  (engagement.py); they never move a message's status.
 
 Every move goes through apply_delivery_event (campaign messages) or apply_transactional_event
 (API emails), so events arriving late, twice or out of order
@@ -21,6 +23,7 @@ from api.services import apply_transactional_event
 from campaigns.control import halt_if_bouncing
 from campaigns.events import EventResult, apply_delivery_event
 from campaigns.models import Channel, MessageStatus, Suppression, SuppressionReason
+from channels_email import engagement
 from channels_email.addresses import InvalidRecipient, normalise_email
 
 
@@ -43,6 +46,10 @@ def record_ses_event(event: Any) -> str:
         _bounce(provider_id, _part(event, "bounce"))
     elif kind == "Complaint":
         _complaint(provider_id, _part(event, "complaint"))
+    elif kind in (engagement.OPEN, engagement.CLICK):
+        detail = event.get(kind.lower())
+        at = engagement.event_time(detail.get("timestamp") if isinstance(detail, dict) else None)
+        engagement.record_engagement(provider_id=provider_id, kind=kind, at=at)
     return kind
 
 

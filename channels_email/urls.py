@@ -11,4 +11,6 @@ urlpatterns = [
     path("dev/inbox/<int:pk>/html/", views.dev_inbox_html, name="dev_inbox_html"),
     path("unsubscribe/<int:message_id>/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("events/ses/", views.ses_events, name="ses_events"),
+    path("settings/from-addresses/", views.from_addresses, name="from_addresses"),
+    path("settings/from-addresses/<int:pk>/remove/", views.remove_from_address, name="remove_from_address"),
 ]

@@ -4,13 +4,17 @@ import json
 import logging
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from campaigns.models import Message
-from channels_email import services, sns
+from campaigns.views.access import OfficerRequest
+from channels_email import identities, services, sns
+from channels_email.forms import OwnAddressForm
 from channels_email.models import InboxMessage
 from channels_email.ses_events import SesEventInvalid, record_ses_event
 from channels_email.unsubscribe import token_is_valid
@@ -27,8 +31,8 @@ def _require_inbox_access(request: HttpRequest) -> None:
 
 def dev_inbox(request: HttpRequest) -> HttpResponse:
     _require_inbox_access(request)
-    messages = InboxMessage.objects.all()[:50]
-    return render(request, "channels_email/inbox.html", {"inbox": messages})
+    emails = InboxMessage.objects.all()[:50]
+    return render(request, "channels_email/inbox.html", {"inbox": emails})
 
 
 def dev_inbox_html(request: HttpRequest, pk: int) -> HttpResponse:
@@ -49,9 +53,20 @@ def _message_for(message_id: int, token: str) -> Message:
     return message
 
 
+def _purged_campaign_page(request: HttpRequest, message_id: int) -> HttpResponse | None:
+    """After the retention purge the link's address is gone, so the token cannot be checked:
+    say so plainly rather than calling the link invalid. Nothing of the campaign is shown."""
+    message = Message.objects.filter(pk=message_id, recipient="").select_related("campaign").first()
+    if message is None or message.campaign.data_deleted_at is None:
+        return None
+    return render(request, "channels_email/unsubscribe_expired.html", status=410)
+
+
 @csrf_exempt  # mail clients post one-click unsubscribes (RFC 8058) without a CSRF token
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, message_id: int, token: str) -> HttpResponse:
+    if expired := _purged_campaign_page(request, message_id):
+        return expired
     message = _message_for(message_id, token)
     undone = request.method == "POST" and request.POST.get("action") == "undo"
     if undone:
@@ -61,7 +76,7 @@ def unsubscribe(request: HttpRequest, message_id: int, token: str) -> HttpRespon
     agency = message.campaign.owner.agency
     context = {
         "message": message,
-        "agency_name": agency.name if agency else "this agency",
+        "agency_name": agency.shown_name if agency else "this agency",
         "unsubscribed": services.is_unsubscribed(message),
         "undone": undone,
     }
@@ -119,3 +134,31 @@ def _confirm(message: sns.SnsMessage) -> HttpResponse:
         logger.warning("Could not confirm the SNS subscription to %s: %s", message.topic_arn, error)
         return _text(502, "SNS did not accept the confirmation.")
     return _text(200, "Subscribed.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def from_addresses(request: OfficerRequest) -> HttpResponse:
+    form = OwnAddressForm(request.POST or None, initial={"address": request.user.email})
+    if request.method == "POST" and form.is_valid():
+        try:
+            sender = identities.add_own_address(officer=request.user, address=form.cleaned_data["address"])
+        except identities.SenderAddressRefused as refused:
+            form.add_error("address", str(refused))
+        else:
+            messages.success(request, f"You can now send campaigns from {sender.address}.")
+            return redirect("channels_email:from_addresses")
+    context = {
+        "form": form,
+        "senders": identities.granted_to(request.user),
+        "platform_address": identities.platform_address(),
+    }
+    return render(request, "channels_email/from_addresses.html", context)
+
+
+@login_required
+@require_POST
+def remove_from_address(request: OfficerRequest, pk: int) -> HttpResponse:
+    identities.remove_own_address(officer=request.user, pk=pk)
+    messages.success(request, "Address removed.")
+    return redirect("channels_email:from_addresses")

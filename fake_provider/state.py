@@ -21,6 +21,7 @@ from email.message import Message
 from pathlib import Path
 from typing import IO, Any
 
+from fake_provider.ses_identities import checked_identities
 from fake_provider.telegram_world import TelegramWorld
 
 DEFAULT_CONFIG: dict[str, Any] = {
@@ -39,6 +40,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "telegram_retry_after": 3,  # seconds in a throttled call's parameters.retry_after
     "telegram_chat_limit": True,  # a second message to one chat within 1 s gets 429, like Telegram
     "seed": None,
+    # SES identity (address or domain) -> {"verified": bool, "dkim": status}: see ses_identities.py
+    "ses_identities": {},
 }
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 Reply = tuple[int, Any, dict[str, str]]
@@ -247,6 +250,7 @@ def merged_config(current: dict[str, Any], updates: dict[str, Any]) -> dict[str,
         config["telegram_blocked_chats"] = [int(chat) for chat in config["telegram_blocked_chats"]]
         config["telegram_retry_after"] = int(config["telegram_retry_after"])
         config["telegram_chat_limit"] = bool(config["telegram_chat_limit"])
+        config["ses_identities"] = checked_identities(config["ses_identities"])
         if not isinstance(config["seed"], int | str | None):
             raise ValueError("seed must be an integer, a string or null")
     except (TypeError, ValueError, KeyError) as exc:

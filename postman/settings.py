@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "ninja",
     "api",
     "webhooks",
+    "retention",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -96,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "audit.middleware.AuditMiddleware",
 ]
 
 ROOT_URLCONF = "postman.urls"
@@ -414,6 +417,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "webhooks.purge_old_events": {
         "task": "webhooks.purge_old_events",
         "schedule": crontab(hour=19, minute=30),
+    },
+    # Daily at 05:00 Singapore time: ask SES again about every granted from address, so the
+    # API stops sending from one whose verification or DKIM lapsed (launches check each time).
+    "channels_email.recheck_sender_addresses": {
+        "task": "channels_email.recheck_sender_addresses",
+        "schedule": crontab(hour=21, minute=0),
+    },
+    # Daily at 04:00 Singapore time: delete recipients' personal data past each agency's
+    # retention period (retention/services.py); a run cut short is finished by the next.
+    "retention.purge_expired_data": {
+        "task": "retention.purge_expired_data",
+        "schedule": crontab(hour=20, minute=0),
     },
 }
 

@@ -20,6 +20,7 @@ from api.models import TransactionalAttachment
 from api.services.keys import create_api_key
 from campaigns import services
 from campaigns.models import RecipientFile
+from channels_email.models import SenderAddress
 from channels_email.rendering import build_layout
 from tests.api.conftest import EMAIL, ApiClient
 from tests.api.test_email_send import PDF, own
@@ -59,6 +60,7 @@ def staff_client() -> Client:
 
 def send_with_attachment(officer: Any, name: str) -> None:
     client = ApiClient(create_api_key(owner=officer, label="Appointments")[1])
+    SenderAddress.objects.get_or_create(address=officer.email, owner=officer, verified=True)
     payload = own({**EMAIL, "attachments": SimpleUploadedFile(name, PDF)})
     assert client.post("/api/v1/transactional/email/send", payload).status_code == 201
 

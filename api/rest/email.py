@@ -43,7 +43,7 @@ def email_json(email: TransactionalEmail, *, params: bool = True) -> dict[str, A
         "accepted_at": email.accepted_at,
         "sent_at": email.sent_at,
         "delivered_at": email.delivered_at,
-        "opened_at": None,
+        "opened_at": email.opened_at,
         "created_at": email.created_at,
         "updated_at": email.updated_at,
         "classification": email.classification or None,

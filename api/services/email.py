@@ -34,6 +34,7 @@ from campaigns.models import Channel, Suppression, SuppressionReason
 from campaigns.plain_text import html_to_text
 from campaigns.templating import sanitize_email_html
 from channels_email.addresses import InvalidRecipient, normalise_email
+from channels_email.identities import usable_from_addresses
 from channels_email.transport import EmailAttachment, OutgoingEmail, get_transport
 from common import ratelimit
 from common.controls import first_control
@@ -80,10 +81,10 @@ def resolve_from(*, owner: User, raw: str | None) -> tuple[str, bool]:
     """The From header to send with, and whether it is the shared default sender.
 
     Like Postman: the default address (under any display name, which then reads "… via Postman")
-    or the officer's own address; nothing else.
+    or an address verified in SES for the officer (their own, or one granted to their agency).
     """
     default_name, default_address = _default_sender()
-    agency_name = owner.agency.name + VIA if owner.agency else default_name
+    agency_name = owner.agency.shown_name + VIA if owner.agency else default_name
     if raw is None or not raw.strip():
         return formataddr((agency_name, default_address)), True
     if found := first_control(raw.strip()):
@@ -95,12 +96,13 @@ def resolve_from(*, owner: User, raw: str | None) -> tuple[str, bool]:
         if name and name != default_name and not name.endswith(VIA):
             name += VIA
         return formataddr((name or agency_name, default_address)), True
-    if address and address == owner.email:
+    if address and address in usable_from_addresses(owner):
         return formataddr((name, address)) if name else address, False
     raise ApiError(
         400,
         "invalid_from_address",
-        f"Invalid 'from' email address: use {default_address} or your own address, {owner.email}.",
+        f"Invalid 'from' email address: use {default_address} or an address verified for you "
+        "under From addresses.",
     )
 
 

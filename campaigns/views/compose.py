@@ -19,6 +19,7 @@ from campaigns.models import Campaign, Channel, RecipientFile, RecipientFileStat
 from campaigns.recipient_files import MAX_FILE_BYTES
 from campaigns.templating import TemplateError
 from campaigns.views.access import OfficerRequest, campaign_view
+from channels_email import identities
 from channels_sms import selectors as sms_selectors
 from channels_sms import views as sms_views
 from common.uploads import refused_upload_limit
@@ -57,8 +58,16 @@ def template(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
         "body_format": campaign.body_format,
         "sender_name": campaign.sender_name,
         "reply_to": campaign.reply_to or request.user.email,
+        "from_email": campaign.from_email,
+        "show_agency_logo": campaign.show_agency_logo,
+        "track_opens": campaign.track_opens,
     }
-    form = EmailTemplateForm(request.POST if request.method == "POST" else None, initial=initial)
+    form = EmailTemplateForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        platform_address=identities.platform_address(),
+        from_addresses=identities.usable_from_addresses(request.user),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.save_email_template(campaign=campaign, **form.cleaned_data)

@@ -7,7 +7,12 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Iterator
 
-from django.http import StreamingHttpResponse
+from django.contrib import messages
+from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
@@ -52,13 +57,25 @@ def export_filename(campaign: Campaign) -> str:
     return f"{_slug(campaign)}-results.csv"
 
 
+def _data_deleted(request: OfficerRequest, campaign: Campaign) -> HttpResponse | None:
+    if campaign.data_deleted_at is None:
+        return None
+    deleted_on = date_format(timezone.localtime(campaign.data_deleted_at), "j M Y")
+    messages.info(request, f"Recipient data deleted on {deleted_on}: there is no list to download any more.")
+    return redirect("campaigns:detail", pk=campaign.pk)
+
+
 @campaign_view
 @require_safe
-def rejected(request: OfficerRequest, campaign: Campaign) -> StreamingHttpResponse:
+def rejected(request: OfficerRequest, campaign: Campaign) -> HttpResponseBase:
+    if deleted := _data_deleted(request, campaign):
+        return deleted
     return csv_download(selectors.rejected_rows(campaign), rejected_filename(campaign))
 
 
 @campaign_view
 @require_safe
-def export(request: OfficerRequest, campaign: Campaign) -> StreamingHttpResponse:
+def export(request: OfficerRequest, campaign: Campaign) -> HttpResponseBase:
+    if deleted := _data_deleted(request, campaign):
+        return deleted
     return csv_download(selectors.export_rows(campaign), export_filename(campaign))

@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts.models import Agency
 from api.models import TransactionalAttachment, TransactionalEmail
 from campaigns.models import Suppression
+from channels_email.models import SenderAddress
 from tests.api.conftest import EMAIL, ApiClient, send_json
 
 pytestmark = pytest.mark.django_db
@@ -244,8 +245,8 @@ def test_send_from_any_other_address_is_400_invalid_from_address(api_client: Api
         400,
         {
             "code": "invalid_from_address",
-            "message": "Invalid 'from' email address: use donotreply@postman.example.gov.sg or your own "
-            "address, officer@agency.gov.sg.",
+            "message": "Invalid 'from' email address: use donotreply@postman.example.gov.sg or an "
+            "address verified for you under From addresses.",
         },
     )
 
@@ -502,3 +503,23 @@ def test_send_file_under_another_field_name_is_400(api_client: ApiClient) -> Non
     response = api_client.post(SEND, own({**EMAIL, "file": upload("letter.pdf", PDF)}))
 
     assert error_of(response) == (400, {"code": "api_validation", "message": '"file" is not allowed'})
+
+
+def test_send_from_own_address_not_verified_in_ses_is_400(officer: Any, api_client: ApiClient) -> None:
+    SenderAddress.objects.filter(owner=officer).update(verified=False)
+
+    response = send_json(api_client, {**EMAIL, "from": "officer@agency.gov.sg"})
+
+    assert error_of(response)[1]["code"] == "invalid_from_address"
+
+
+def test_send_from_an_agency_address_granted_to_the_officers_agency_is_accepted(
+    officer: Any, api_client: ApiClient
+) -> None:
+    officer.agency = Agency.objects.create(name="Ministry of Health")
+    officer.save()
+    SenderAddress.objects.create(address="notices@moh.gov.sg", agency=officer.agency, verified=True)
+
+    response = send_json(api_client, {**EMAIL, "from": "MOH Notices <notices@moh.gov.sg>"})
+
+    assert response.json()["from"] == "MOH Notices <notices@moh.gov.sg>"

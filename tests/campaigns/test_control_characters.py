@@ -18,7 +18,7 @@ from tests.factories import load_rows, make_email_campaign
 pytestmark = pytest.mark.django_db
 
 CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-TEMPLATE = {
+TEMPLATE: dict[str, Any] = {
     "subject": "Hello {{name}}",
     "body": "Dear {{name}}",
     "body_format": "rich",

@@ -557,9 +557,9 @@ def test_other_event_types_are_acknowledged_and_ignored(
 ) -> None:
     campaign = sent_campaign(officer, tmp_path, 1)
 
-    response = post(fake_aws.notification({"eventType": "Open", "mail": {"messageId": "prov-0"}}))
+    response = post(fake_aws.notification({"eventType": "Send", "mail": {"messageId": "prov-0"}}))
 
-    assert (response.status_code, response.content) == (200, b"Recorded Open.")
+    assert (response.status_code, response.content) == (200, b"Recorded Send.")
     assert counters(campaign) == (1, 0, 0, 0, 0)
 
 
