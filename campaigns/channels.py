@@ -19,6 +19,7 @@ from channels_sms import lengths as sms_lengths
 from channels_sms import rendering as sms_rendering
 from channels_sms import sending as sms_sending
 from common.ratelimit import Bucket
+from protected_email import loading as protected_loading
 
 
 class ChannelSender(Protocol):
@@ -34,6 +35,9 @@ class ChannelSender(Protocol):
 
     def after_load(self, campaign: Campaign) -> None:
         """Recipients were loaded or the template changed: a channel's own checks of each message."""
+
+    def after_duplicate(self, source: Campaign, copy: Campaign) -> None:
+        """`copy` was made from `source`: copy what the channel keeps of its own."""
 
 
 class EmailSender:
@@ -56,7 +60,12 @@ class EmailSender:
         return tuple(buckets)
 
     def after_load(self, campaign: Campaign) -> None:
-        pass
+        if campaign.protected:
+            protected_loading.protect_loaded_messages(campaign)
+
+    def after_duplicate(self, source: Campaign, copy: Campaign) -> None:
+        if source.protected:
+            protected_loading.copy_protected_template(source=source, copy=copy)
 
 
 class SmsSender:
@@ -78,6 +87,9 @@ class SmsSender:
 
     def after_load(self, campaign: Campaign) -> None:
         sms_lengths.check_lengths(campaign)
+
+    def after_duplicate(self, source: Campaign, copy: Campaign) -> None:
+        pass
 
 
 SENDERS: dict[str, ChannelSender] = {Channel.EMAIL: EmailSender(), Channel.SMS: SmsSender()}

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "channels_email",
     "channels_sms",
     "channels_telegram",
+    "protected_email",
     # The fake SES/Twilio server's management command, for development and tests only.
     *(["fake_provider"] if DEBUG else []),
     "ninja",
@@ -354,6 +355,8 @@ CELERY_TASK_ROUTES = {
     "webhooks.purge_old_events": {"queue": "webhooks"},
 }
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Hourly: delete protected messages' ciphertext past their agency's retention.
+    "protected_email.expire_payloads": {"task": "protected_email.expire_payloads", "schedule": 3600.0},
     # Every minute: requeue messages whose worker died mid-batch (lease expired) and restart
     # sending campaigns that lost their task.
     "campaigns.sweep_stale_batches": {"task": "campaigns.sweep_stale_batches", "schedule": 60.0},
