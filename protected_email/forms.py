@@ -23,7 +23,7 @@ class ProtectedTemplateForm(EmailTemplateForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["subject"].help_text = "Only {{recipient}} may be used here."
-        self.fields["body"].label = "Email"
+        self.fields["body"].label = "Email message"
         self.fields["body"].help_text = (
             "What the email says. It must contain {{protectedlink}}, the link to the protected "
             "message, and may otherwise use only {{recipient}}."
