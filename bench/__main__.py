@@ -14,7 +14,7 @@ from bench import setup
 
 def main() -> int:
     setup.prepare_django()
-    from bench import crash_bench, ingest_bench, send_bench, xlsx_bench
+    from bench import crash_bench, ingest_bench, protected_bench, send_bench, xlsx_bench
 
     rows = int(os.environ.get("BENCH_INGEST_ROWS", "1000000"))
     messages = int(os.environ.get("BENCH_SEND_MESSAGES", "200000"))
@@ -22,6 +22,7 @@ def main() -> int:
     xlsx_bench.run(int(os.environ.get("BENCH_XLSX_ROWS", "100000")))
     send_bench.run(messages)
     crash_bench.run(int(os.environ.get("BENCH_CRASH_MESSAGES", "100000")))
+    protected_bench.run(int(os.environ.get("BENCH_PROTECTED_ROWS", "10000")))
     return 0
 
 

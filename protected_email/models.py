@@ -39,7 +39,9 @@ class ProtectedRetention(models.Model):
     days = models.PositiveIntegerField(default=DEFAULT_RETENTION_DAYS)
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=models.Q(days__gte=1), name="retention_days_positive")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(days__gte=1), name="retention_days_positive")
+        ]
 
     def __str__(self) -> str:
         return f"{self.agency}: {self.days} days"

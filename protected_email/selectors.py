@@ -12,13 +12,15 @@ from campaigns.templating import CompiledTemplate, Keyword, compile_email_body
 from protected_email.loading import ITERATIONS
 from protected_email.models import ProtectedMessage, ProtectedTemplate
 
-PASSWORD_COLUMN = "password"
+PASSWORD_COLUMN = "password"  # noqa: S105  # a column name, not a password
 
 
 def template_parts(compiled: CompiledTemplate) -> list[Any]:
     """The compiled protected message as the browser's renderer reads it (static/js/protected/render.js)."""
     return [
-        part if not isinstance(part, Keyword) else {"name": part.name, "slot": part.slot.value, "attribute": part.attribute}
+        part
+        if not isinstance(part, Keyword)
+        else {"name": part.name, "slot": part.slot.value, "attribute": part.attribute}
         for part in compiled.parts
     ]
 
@@ -29,7 +31,9 @@ def opened_count(campaign: Campaign) -> int:
 
 
 def expires_at(campaign: Campaign) -> datetime | None:
-    found: datetime | None = ProtectedMessage.objects.filter(campaign=campaign).aggregate(at=Max("expires_at"))["at"]
+    found: datetime | None = ProtectedMessage.objects.filter(campaign=campaign).aggregate(
+        at=Max("expires_at")
+    )["at"]
     return found
 
 

@@ -29,7 +29,9 @@ KEYWORD_TOKEN = re.compile(r"\{\{[ \t]*([A-Za-z0-9_]+)[ \t]*\}\}")
 def _problem(text: str, start: int, token: str, message: str) -> TemplateProblem:
     line = text.count("\n", 0, start) + 1
     column = start - text.rfind("\n", 0, start)
-    return TemplateProblem(message.replace("$where", f"line {line}, column {column}"), token, line, column, start)
+    return TemplateProblem(
+        message.replace("$where", f"line {line}, column {column}"), token, line, column, start
+    )
 
 
 def check_email_keywords(text: str, *, part: str, needs_link: bool) -> None:

@@ -89,7 +89,9 @@ def find_message(message_id: str) -> ProtectedMessage | None:
 
 def try_unlock(*, message_id: str, verifier: bytes, client: str) -> Outcome:
     """Check one answer for `message_id`; `verifier` is the raw bytes the browser derived."""
-    if wait := take(f"protected-address:{client}", limit=ADDRESS_ATTEMPTS, window_seconds=ADDRESS_WINDOW_SECONDS):
+    if wait := take(
+        f"protected-address:{client}", limit=ADDRESS_ATTEMPTS, window_seconds=ADDRESS_WINDOW_SECONDS
+    ):
         return Outcome("busy", retry_after=max(1, int(wait)))
     found = find_message(message_id)
     if found is not None and found.expired:
@@ -106,7 +108,14 @@ def try_unlock(*, message_id: str, verifier: bytes, client: str) -> Outcome:
         record_opened(found, now)
         return Outcome("opened", payload=found.payload)
     left, lock_ms = redis.eval(  # type: ignore[misc]
-        _FAIL, 1, key, _now_ms(now), ATTEMPTS_PER_LOCK, FIRST_LOCK_SECONDS * 1000, MAX_DOUBLINGS, STATE_SECONDS * 1000
+        _FAIL,
+        1,
+        key,
+        _now_ms(now),
+        ATTEMPTS_PER_LOCK,
+        FIRST_LOCK_SECONDS * 1000,
+        MAX_DOUBLINGS,
+        STATE_SECONDS * 1000,
     )
     if int(left) == 0:
         return Outcome("locked", retry_after=_seconds(int(lock_ms)))

@@ -12,7 +12,11 @@ register = template.Library()
 
 @register.inclusion_tag("protected_email/_encrypt.html", takes_context=True)
 def protected_encrypt_form(context: Any, campaign: Campaign) -> dict[str, Any]:
-    return {"campaign": campaign, "config": selectors.upload_config(campaign), "csrf_token": context.get("csrf_token")}
+    return {
+        "campaign": campaign,
+        "config": selectors.upload_config(campaign),
+        "csrf_token": context.get("csrf_token"),
+    }
 
 
 @register.inclusion_tag("protected_email/_opened.html")

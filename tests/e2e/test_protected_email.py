@@ -26,7 +26,13 @@ def people(count: int = 200) -> list[dict[str, str]]:
     rows = []
     for i in range(count):
         recipient = BAD_ROWS.get(i + 2, f"patient{i}@example.com")
-        rows.append({"recipient": recipient, "password": f"pw-{secrets.token_hex(6)}", "result": f"R{i:03d}-{secrets.token_hex(4)}"})
+        rows.append(
+            {
+                "recipient": recipient,
+                "password": f"pw-{secrets.token_hex(6)}",
+                "result": f"R{i:03d}-{secrets.token_hex(4)}",
+            }
+        )
     return rows
 
 
@@ -41,7 +47,9 @@ def sent_bytes(request: Request) -> bytes:
     return request.url.encode() + headers.encode() + (request.post_data_buffer or b"")
 
 
-def test_protected_campaign_end_to_end(page: Page, site: str, worker: Any, ses_provider: Any, tmp_path: Path) -> None:
+def test_protected_campaign_end_to_end(
+    page: Page, site: str, worker: Any, ses_provider: Any, tmp_path: Path
+) -> None:
     rows = people()
     log_in(page, site, "lab@agency.gov.sg", ses_provider)
     page.get_by_role("link", name="New campaign").first.click()
@@ -50,14 +58,18 @@ def test_protected_campaign_end_to_end(page: Page, site: str, worker: Any, ses_p
     page.get_by_role("button", name="Create campaign").click()
     expect(page.get_by_test_id("protected-badge")).to_be_visible()
     page.get_by_label("Subject").fill("Your blood test result")
-    page.get_by_label("Email message").fill('<p>Dear {{recipient}}, <a href="{{protectedlink}}">open your result</a>.</p>')
+    page.get_by_label("Email message").fill(
+        '<p>Dear {{recipient}}, <a href="{{protectedlink}}">open your result</a>.</p>'
+    )
     page.get_by_label("Protected message").fill("<p>Your result: <strong>{{result}}</strong></p>")
     shoot(page, "protected-template")
     page.get_by_role("button", name="Save and continue").click()
 
     requests: list[Request] = []
     page.on("request", lambda request: requests.append(request))
-    page.get_by_label("Recipient file with passwords").set_input_files(str(write_csv(tmp_path / "results.csv", rows)))
+    page.get_by_label("Recipient file with passwords").set_input_files(
+        str(write_csv(tmp_path / "results.csv", rows))
+    )
     problems = page.get_by_test_id("row-problems")
     expect(problems).to_contain_text("Row 7: “not-an-email” is not a valid email address.")
     expect(problems).to_contain_text("Row 50: “also bad@example” is not a valid email address.")

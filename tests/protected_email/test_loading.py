@@ -23,11 +23,12 @@ def test_upload_moves_ciphertext_out_of_messages(officer: Any, tmp_path: Any, se
 
     campaign = make_protected_campaign(officer, PEOPLE, tmp_path=tmp_path)
 
-    stored = {p.message.recipient: p for p in ProtectedMessage.objects.select_related("message")}
+    stored = {p.message.recipient: p for p in ProtectedMessage.objects.select_related("message") if p.message}
     assert sorted(stored) == ["ann@example.com", "bob@example.com"]
     ann = stored["ann@example.com"]
     key, _ = derive("correct horse", str(ann.id))
     assert open_payload(ann.payload, key, str(ann.id)) == "<p>Your result: negative</p>"
+    assert ann.message is not None
     assert ann.message.params == {"protectedlink": f"https://postman.example.gov.sg/p/{ann.id}/"}
     assert len(ann.verifier_hash) == 64
     assert campaign.stats.queued == 2

@@ -22,7 +22,8 @@ NODE_SCRIPT = """
 const fs = require("fs");
 require(process.argv[1]);
 const cases = JSON.parse(fs.readFileSync(0, "utf8"));
-process.stdout.write(JSON.stringify(cases.map((c) => globalThis.PostmanRender.renderParts(c.parts, c.values))));
+const render = globalThis.PostmanRender.renderParts;
+process.stdout.write(JSON.stringify(cases.map((c) => render(c.parts, c.values))));
 """
 
 
@@ -38,7 +39,9 @@ def test_python_renderer(case: dict[str, Any]) -> None:
 def test_javascript_renderer_matches_every_case() -> None:
     node = shutil.which("node")
     assert node, "Node.js runs the browser renderer's half of these cases"
-    given = [{"parts": template_parts(_compiled(case["template"])), "values": case["values"]} for case in CASES]
+    given = [
+        {"parts": template_parts(_compiled(case["template"])), "values": case["values"]} for case in CASES
+    ]
 
     done = subprocess.run(
         [node, "-e", NODE_SCRIPT, str(RENDER_JS)],
@@ -50,4 +53,6 @@ def test_javascript_renderer_matches_every_case() -> None:
     )
 
     rendered = json.loads(done.stdout)
-    assert {c["name"]: r for c, r in zip(CASES, rendered, strict=True)} == {c["name"]: c["expected"] for c in CASES}
+    assert {c["name"]: r for c, r in zip(CASES, rendered, strict=True)} == {
+        c["name"]: c["expected"] for c in CASES
+    }

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 def test_email_body_keyword_other_than_recipient_is_refused_with_position() -> None:
     with pytest.raises(TemplateError) as caught:
-        check_email_keywords("Dear {{recipient}},\nyour {{result}} at {{protectedlink}}", part="body", needs_link=True)
+        check_email_keywords(
+            "Dear {{recipient}},\nyour {{result}} at {{protectedlink}}", part="body", needs_link=True
+        )
 
     assert [p.message for p in caught.value.problems] == [
         'Keyword "{{result}}" at line 2, column 6: the body of a protected email may use only '
@@ -35,7 +37,9 @@ def test_protected_campaign_must_be_email(officer: Any) -> None:
 
 
 def test_create_page_makes_a_protected_campaign(officer_client: Client) -> None:
-    response = officer_client.post("/campaigns/new/", {"name": "Results", "channel": "email", "protected": "on"})
+    response = officer_client.post(
+        "/campaigns/new/", {"name": "Results", "channel": "email", "protected": "on"}
+    )
 
     campaign = Campaign.objects.get()
     assert campaign.protected

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from cryptography.exceptions import InvalidTag
 from django.test import Client
 from django.utils import timezone
 
@@ -21,7 +22,9 @@ UNKNOWN = "6f1c2a4e-8b3d-4c5e-9f70-123456789abc"
 
 @pytest.fixture
 def protected(officer: Any, tmp_path: Any) -> ProtectedMessage:
-    make_protected_campaign(officer, [("ann@example.com", "correct horse", "<p>negative</p>")], tmp_path=tmp_path)
+    make_protected_campaign(
+        officer, [("ann@example.com", "correct horse", "<p>negative</p>")], tmp_path=tmp_path
+    )
     return ProtectedMessage.objects.get()
 
 
@@ -110,7 +113,7 @@ def test_tampered_payload_does_not_decrypt(protected: ProtectedMessage) -> None:
 
     assert status == 200
     key, _ = derive("correct horse", str(protected.id))
-    with pytest.raises(Exception, match="InvalidTag|^$"):
+    with pytest.raises(InvalidTag):
         open_payload(body["payload"], key, str(protected.id))
 
 

@@ -8,6 +8,8 @@
   const error = form.querySelector("[data-unlock-error]");
   const status = form.querySelector("[data-unlock-status]");
   const button = form.querySelector("button[type=submit]");
+  const FRAME_STYLE = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;line-height:1.5;margin:1rem;"
+    + "overflow-wrap:anywhere}img{max-width:100%;height:auto}table{max-width:100%}";
 
   function fail(text) {
     error.textContent = text;
@@ -36,7 +38,8 @@
 
   function showMessage(html) {
     const frame = document.querySelector("[data-message-frame]");
-    frame.srcdoc = `<!DOCTYPE html><html><head><meta charset="utf-8"><base target="_blank"></head><body>${html}</body></html>`;
+    // This page's policy allows inline styles, so the message's own styles and this default apply.
+    frame.srcdoc = `<!DOCTYPE html><html><head><meta charset="utf-8"><base target="_blank"><style>${FRAME_STYLE}</style></head><body>${html}</body></html>`;
     document.querySelector("[data-message]").hidden = false;
     form.hidden = true;
   }
