@@ -128,3 +128,61 @@ def test_protected_campaign_end_to_end(
     page.goto(f"{site}/campaigns/{campaign.pk}/")
     expect(page.get_by_test_id("stat-opened")).to_have_text("1")
     shoot(page, "protected-progress")
+
+
+def _officer_with_protected_draft(officer_email: str) -> Campaign:
+    from accounts.services import ensure_officer
+    from campaigns import services
+    from protected_email.services import save_protected_templates
+
+    owner = ensure_officer(email=officer_email)
+    campaign = services.create_campaign(owner=owner, name="Exam results", channel="email", protected=True)
+    return save_protected_templates(
+        campaign=campaign,
+        subject="Your exam result",
+        body="<p>Open {{protectedlink}}</p>",
+        body_format="rich",
+        sender_name="",
+        reply_to="",
+        message="<p>{{name}}: <strong>{{grade}}</strong>, see {{details_url}}</p>",
+    )
+
+
+def test_workbook_is_read_in_the_browser_and_cancel_uploads_nothing(
+    page: Page, site: str, ses_provider: Any, tmp_path: Path
+) -> None:
+    from openpyxl import Workbook
+
+    campaign = _officer_with_protected_draft("exams@agency.gov.sg")
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Recipient", "Password", "Name", "Grade", "Details_URL"])
+    sheet.append(["tan@example.com", "s3cret-1", "Tan <Ah> Kow", "A1", "https://exams.gov.sg/r/1"])
+    sheet.append(["lim@example.com", "", "Lim", "B2", "https://exams.gov.sg/r/2"])
+    sheet.append(["TAN@example.com", "s3cret-3", "Tan again", "C3", "https://exams.gov.sg/r/3"])
+    for n in range(400):
+        sheet.append([f"s{n}@example.com", f"pw{n}", f"Student {n}", "B", "https://exams.gov.sg/r"])
+    book.save(tmp_path / "results.xlsx")
+    log_in(page, site, "exams@agency.gov.sg", ses_provider)
+    page.goto(f"{site}/campaigns/{campaign.pk}/recipients/")
+    posts: list[Request] = []
+    page.on("request", lambda request: posts.append(request) if request.method == "POST" else None)
+
+    page.get_by_label("Recipient file with passwords").set_input_files(str(tmp_path / "results.xlsx"))
+
+    problems = page.get_by_test_id("row-problems")
+    expect(problems).to_contain_text("Row 3: “password” is empty.")
+    expect(problems).to_contain_text("Row 4: TAN@example.com is a duplicate of row 2.")
+    expect(page.get_by_text("401 rows ready to encrypt.")).to_be_visible()
+    frame = page.frame_locator("[data-preview-frame]")
+    expect(frame.locator("p")).to_have_text("Tan <Ah> Kow: A1, see https://exams.gov.sg/r/1")
+    expect(frame.get_by_role("link", name="https://exams.gov.sg/r/1")).to_be_visible()
+    shoot(page, "protected-workbook-checked")
+    page.get_by_role("button", name="Encrypt and upload").click()
+    expect(page.get_by_role("progressbar", name="Encryption progress")).to_be_visible()
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_text("Cancelled. Nothing was uploaded.")).to_be_visible()
+    page.wait_for_timeout(500)
+    assert posts == []
+    assert not campaign.recipient_files.exists()

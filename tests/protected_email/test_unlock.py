@@ -136,3 +136,19 @@ def test_payloads_within_retention_are_kept(protected: ProtectedMessage) -> None
         assert expire_payloads() == 0
     protected.refresh_from_db()
     assert protected.payload
+
+
+def test_export_gives_the_time_of_the_first_unlock(protected: ProtectedMessage, officer: Any) -> None:
+    opened_at = timezone.now().replace(microsecond=0)
+    with time_machine.travel(opened_at, tick=False):
+        answer(Client(), str(protected.id), "correct horse")
+    client = Client()
+    client.force_login(officer)
+
+    response = client.get(f"/campaigns/{protected.campaign_id}/export.csv")
+
+    lines = b"".join(response.streaming_content).decode().lstrip("\ufeff").splitlines()  # type: ignore[attr-defined]
+    header, row = lines[0].split(","), lines[1].split(",")
+    assert header[-2:] == ["protectedlink", "opened_at"]
+    assert row[-1] == opened_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert row[-2].endswith(f"/p/{protected.id}/")
