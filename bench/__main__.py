@@ -18,6 +18,7 @@ def main() -> int:
         control_bench,
         crash_bench,
         ingest_bench,
+        protected_bench,
         purge_bench,
         rate_bench,
         send_bench,
@@ -37,6 +38,7 @@ def main() -> int:
         int(os.environ.get("BENCH_LAG_FAST_MESSAGES", "20000")),
     )
     purge_bench.run(int(os.environ.get("BENCH_PURGE_MESSAGES", "1000000")))
+    protected_bench.run(int(os.environ.get("BENCH_PROTECTED_ROWS", "10000")))
     return 0
 
 

@@ -20,6 +20,7 @@ from channels_sms import lengths as sms_lengths
 from channels_sms import rendering as sms_rendering
 from channels_sms import sending as sms_sending
 from common.ratelimit import Bucket
+from protected_email import loading as protected_loading
 
 
 class ChannelSender(Protocol):
@@ -38,6 +39,9 @@ class ChannelSender(Protocol):
 
     def launch_problem(self, campaign: Campaign) -> str:
         """Why the campaign cannot start sending now ("" when it can), in words for its owner."""
+
+    def after_duplicate(self, source: Campaign, copy: Campaign) -> None:
+        """`copy` was made from `source`: copy what the channel keeps of its own."""
 
 
 class EmailSender:
@@ -60,7 +64,12 @@ class EmailSender:
         return tuple(buckets)
 
     def after_load(self, campaign: Campaign) -> None:
-        pass
+        if campaign.protected:
+            protected_loading.protect_loaded_messages(campaign)
+
+    def after_duplicate(self, source: Campaign, copy: Campaign) -> None:
+        if source.protected:
+            protected_loading.copy_protected_template(source=source, copy=copy)
 
     def launch_problem(self, campaign: Campaign) -> str:
         return from_problem(officer=campaign.owner, address=campaign.from_email)
@@ -88,6 +97,9 @@ class SmsSender:
 
     def launch_problem(self, campaign: Campaign) -> str:
         return ""
+
+    def after_duplicate(self, source: Campaign, copy: Campaign) -> None:
+        pass
 
 
 SENDERS: dict[str, ChannelSender] = {Channel.EMAIL: EmailSender(), Channel.SMS: SmsSender()}

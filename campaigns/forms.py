@@ -58,6 +58,18 @@ class CampaignCreateForm(forms.Form):
         widget=forms.RadioSelect,
         help_text="SMS goes through your own Twilio account: add it under Settings → SMS.",
     )
+    protected = forms.BooleanField(
+        label="Password-protected email",
+        required=False,
+        help_text="Each recipient opens their message with their own password. Email only; "
+        "it cannot be changed later.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("protected") and cleaned.get("channel") != Channel.EMAIL:
+            self.add_error("protected", "Only email campaigns can be password-protected.")
+        return cleaned
 
 
 class RenameForm(forms.Form):

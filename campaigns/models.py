@@ -40,6 +40,9 @@ class Campaign(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="campaigns")
     name = models.CharField(max_length=255)
     channel = models.CharField(max_length=16, choices=Channel.choices)
+    # Password-protected email: each recipient's message is encrypted in the officer's browser;
+    # the email only carries a link to it (protected_email). Chosen at creation, never changed.
+    protected = models.BooleanField(default=False, db_default=False)
     status = models.CharField(max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
 
     subject = models.CharField(max_length=998, blank=True)

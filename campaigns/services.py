@@ -49,9 +49,11 @@ def _require_one_line(value: str, what: str) -> None:
 
 
 @transaction.atomic
-def create_campaign(*, owner: User, name: str, channel: str) -> Campaign:
+def create_campaign(*, owner: User, name: str, channel: str, protected: bool = False) -> Campaign:
     _require_one_line(name.strip(), "The campaign name")
-    campaign = Campaign.objects.create(owner=owner, name=name.strip(), channel=channel)
+    if protected and channel != Channel.EMAIL:
+        raise CampaignError("Only email campaigns can be password-protected.")
+    campaign = Campaign.objects.create(owner=owner, name=name.strip(), channel=channel, protected=protected)
     transitions.open_counters(campaign)
     return campaign
 
@@ -66,12 +68,18 @@ def rename_campaign(*, campaign: Campaign, name: str) -> Campaign:
 @transaction.atomic
 def duplicate_campaign(*, campaign: Campaign, by: User) -> Campaign:
     """A new draft with the same template; recipients are not copied."""
-    copy = create_campaign(owner=by, name=f"Copy of {campaign.name}"[:255], channel=campaign.channel)
+    copy = create_campaign(
+        owner=by,
+        name=f"Copy of {campaign.name}"[:255],
+        channel=campaign.channel,
+        protected=campaign.protected,
+    )
     fields = ["subject", "body", "body_format", "body_html", "sender_name", "reply_to", "keywords"]
     for field in [*fields, "from_email", "show_agency_logo", "track_opens"]:
         setattr(copy, field, getattr(campaign, field))
     copy.template_version = 1 if campaign.has_template else 0
     copy.save()
+    sender_for(campaign).after_duplicate(campaign, copy)
     return copy
 
 

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "channels_email",
     "channels_sms",
     "channels_telegram",
+    "protected_email",
     # The fake SES/Twilio server's management command, for development and tests only.
     *(["fake_provider"] if DEBUG else []),
     "ninja",
@@ -387,6 +388,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "campaigns.sweep_stale_batches",
         "schedule": CAMPAIGN_SWEEP_SECONDS,
     },
+    # Hourly: delete protected messages' ciphertext past their agency's retention.
+    "protected_email.expire_payloads": {"task": "protected_email.expire_payloads", "schedule": 3600.0},
     # At the start of every minute: start scheduled campaigns whose time has come (times are
     # entered to the minute). A row lock makes each start once, even with two beats running.
     "campaigns.launch_due_campaigns": {

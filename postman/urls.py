@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("channels_sms.urls")),
     path("", include("channels_telegram.urls")),
     path("", include("audit.urls")),
+    path("", include("protected_email.urls")),
     path("", include("campaigns.urls")),
     # No uploaded file is served by its path: agency logos through accounts' view, recipient
     # files and attachments never (they are read only by tasks, then deleted).

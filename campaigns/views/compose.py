@@ -23,6 +23,7 @@ from channels_email import identities
 from channels_sms import selectors as sms_selectors
 from channels_sms import views as sms_views
 from common.uploads import refused_upload_limit
+from protected_email import views as protected_views
 
 # The preview is the officer's own HTML with a recipient's values in it: render it in a sandbox
 # with no scripts, no requests but images, and the inline styles that email layouts rely on.
@@ -52,6 +53,8 @@ def template(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
         return _locked(request, campaign)
     if campaign.channel == Channel.SMS:
         return sms_views.template_page(request, campaign)
+    if campaign.protected:
+        return protected_views.template_page(request, campaign)
     initial = {
         "subject": campaign.subject,
         "body": campaign.body,

@@ -34,7 +34,10 @@ def create(request: OfficerRequest) -> HttpResponse:
     form = CampaignCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         campaign = services.create_campaign(
-            owner=request.user, name=form.cleaned_data["name"], channel=form.cleaned_data["channel"]
+            owner=request.user,
+            name=form.cleaned_data["name"],
+            channel=form.cleaned_data["channel"],
+            protected=form.cleaned_data["protected"],
         )
         messages.success(request, f"Campaign “{campaign.name}” created. Now write the message.")
         return redirect("campaigns:template", pk=campaign.pk)
