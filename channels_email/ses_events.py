@@ -21,7 +21,8 @@ from api.services import apply_transactional_event
 from campaigns.control import halt_if_bouncing
 from campaigns.events import EventResult, apply_delivery_event
 from campaigns.models import Channel, MessageStatus, Suppression, SuppressionReason
-from channels_email.addresses import InvalidRecipient, normalise_email
+from channels_email.addresses import normalise_email
+from common.recipients import InvalidRecipient
 
 
 class SesEventInvalid(ValueError):
