@@ -6,3 +6,10 @@ from django.apps import AppConfig
 class ApiConfig(AppConfig):
     name = "api"
     verbose_name = "Programmatic API"
+
+    def ready(self) -> None:
+        from api.services import apply_transactional_event
+        from campaigns.events import handle_other_messages
+
+        # SES events for API emails arrive where campaign emails' do (channels_email).
+        handle_other_messages(apply_transactional_event)
