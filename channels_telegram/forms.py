@@ -88,24 +88,6 @@ class TelegramTemplateForm(forms.Form):
         return body
 
 
-class BotChoiceForm(forms.Form):
-    """For the campaign's send and test steps: one of the officer's own bots."""
-
-    bot: forms.ModelChoiceField[TelegramBot] = forms.ModelChoiceField(
-        label="Send with",
-        queryset=None,
-        empty_label=None,
-        help_text="One of your Telegram bots, from Settings → Telegram.",
-        error_messages={"invalid_choice": "Choose one of your own Telegram bots."},
-    )
-
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["bot"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = owned_bots(user)
-
-
 class TelegramTestForm(forms.Form):
     phone = forms.CharField(
         label="Send a test to",

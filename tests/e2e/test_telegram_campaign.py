@@ -17,7 +17,7 @@ from campaigns.models import Campaign, CampaignStats, Message
 from channels_telegram.models import TelegramBot
 from tests.campaigns.test_engine import max_in_any_second
 from tests.e2e.conftest import log_in
-from tests.e2e.test_sms_campaign import shoot, wait_for
+from tests.e2e.test_sms_campaign import shoot
 from tests.e2e.test_telegram_settings import BOTS, REVOKED, TOKEN, subscribe_residents
 from tests.workers import start_worker
 
