@@ -28,6 +28,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	DEBUG=1 $(VENV)/bin/mypy .  # django-stubs loads the settings, which need DEBUG or secrets
+	$(VENV)/bin/lint-imports  # which app may import which: pyproject.toml [tool.importlinter]
 
 bench: $(VENV)/.installed
 	$(PY) scripts/devservices.py -- $(PY) -m bench

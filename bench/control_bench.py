@@ -95,6 +95,7 @@ def run_control(per_campaign: int, rounds: int = 5) -> None:
 
     from campaigns import control, services
     from campaigns.models import Campaign, RecipientFile, RecipientFileStatus
+    from channels_email import services as email_services
     from postman.celery import app
 
     senders = [ready_campaign(per_campaign, f"full speed {n}") for n in range(4)]
@@ -129,7 +130,7 @@ def run_control(per_campaign: int, rounds: int = 5) -> None:
             launches.append((started_at - at).total_seconds())
 
             target = services.create_campaign(owner=campaign.owner, name="upload", channel="email")
-            services.save_email_template(
+            email_services.save_email_template(
                 campaign=target,
                 subject="Hi {{name}}",
                 body="<p>{{code}}</p>",

@@ -27,10 +27,11 @@ def make_campaign(path: Path, label: str) -> int:
     from accounts.services import ensure_officer
     from campaigns import services
     from campaigns.models import RecipientFile
+    from channels_email import services as email_services
 
     officer = ensure_officer(email="bench@agency.gov.sg")
     campaign = services.create_campaign(owner=officer, name=label, channel="email")
-    services.save_email_template(
+    email_services.save_email_template(
         campaign=campaign,
         subject="Hello {{name}}",
         body="<p>Dear {{name}}, your code is <strong>{{code}}</strong>.</p>",

@@ -15,6 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from campaigns.recipient_files import read_recipient_rows
+from channels_email.addresses import normalise_email
 
 CSV_PATH = Path("/tmp/postman-bench-recipients.csv")
 
@@ -40,7 +41,7 @@ def main() -> None:
     before = peak_rss_mb()
     started = time.perf_counter()
     counts = {"valid": 0, "invalid": 0, "duplicate": 0}
-    for chunk in read_recipient_rows(CSV_PATH, channel="email", keywords=["name", "amount"]):
+    for chunk in read_recipient_rows(CSV_PATH, normalise=normalise_email, keywords=["name", "amount"]):
         for row in chunk:
             counts[row.status] += 1
     seconds = time.perf_counter() - started

@@ -1,109 +1,116 @@
-"""What the sending engine needs from a channel: render one message, send a batch, rate buckets.
+"""The contract between the campaign core and the channel apps, and the registry that joins them.
 
-The engine speaks only to this interface; each channel app turns it into provider calls.
+The engine and the campaign pages reach a channel only through `channel_for`. Each channel app
+(channels_email, channels_sms, channels_telegram) implements the contract in one module and
+registers it from its AppConfig.ready(); this package imports none of them.
+
+- `ChannelSender`: render one message, send a batch (one Delivery per message), name the rate
+  buckets, check the loaded rows.
+- `ChannelPages`: the campaign steps whose form is the channel's own (message, test, send), the
+  preview frame, and the channel's part of the upload result.
+- `normaliser`: "module:function" turning a recipient cell into the channel's canonical form, or
+  raising an exception with a `reason` for the officer. The recipient file is read in a child
+  process that loads no Django apps, so it imports the function by this name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, cast
 
-from django.conf import settings
+from django.http import HttpResponse
 
 from campaigns.delivery import Delivery
-from campaigns.models import Campaign, Channel
-from channels_email.identities import from_problem
-from channels_email.rendering import build_email, layout_for
-from channels_email.transport import get_transport
-from channels_sms import lengths as sms_lengths
-from channels_sms import rendering as sms_rendering
-from channels_sms import sending as sms_sending
+from campaigns.models import Campaign
 from common.ratelimit import Bucket
-from protected_email import loading as protected_loading
+
+if TYPE_CHECKING:  # the views import the services, which import this module
+    from campaigns.views.access import OfficerRequest
 
 
-class ChannelSender(Protocol):
-    def prepare(self, campaign: Campaign) -> Any: ...
+class ChannelSender[Prepared, Item](Protocol):
+    """What the sending engine needs from a channel: render one message, send a batch, rate buckets."""
 
-    def build(self, prepared: Any, *, message_id: int, recipient: str, params: Mapping[str, str]) -> Any: ...
+    def prepare(self, campaign: Campaign) -> Prepared: ...
 
-    def retarget(self, item: Any, to: str) -> Any: ...
+    def build(
+        self, prepared: Prepared, *, message_id: int, recipient: str, params: Mapping[str, str]
+    ) -> Item: ...
 
-    def send_batch(self, campaign: Campaign, items: Sequence[Any]) -> list[Delivery]: ...
+    def retarget(self, item: Item, to: str) -> Item: ...
+
+    def send_batch(self, campaign: Campaign, items: Sequence[Item]) -> Sequence[Delivery]: ...
 
     def buckets(self, campaign: Campaign) -> tuple[Bucket, ...]: ...
 
     def after_load(self, campaign: Campaign) -> None:
         """Recipients were loaded or the template changed: a channel's own checks of each message."""
 
-    def launch_problem(self, campaign: Campaign) -> str:
-        """Why the campaign cannot start sending now ("" when it can), in words for its owner."""
-
     def after_duplicate(self, source: Campaign, copy: Campaign) -> None:
         """`copy` was made from `source`: copy what the channel keeps of its own."""
 
-
-class EmailSender:
-    def prepare(self, campaign: Campaign) -> Any:
-        return layout_for(campaign)
-
-    def build(self, prepared: Any, *, message_id: int, recipient: str, params: Mapping[str, str]) -> Any:
-        return build_email(prepared, message_id=message_id, recipient=recipient, params=params)
-
-    def retarget(self, item: Any, to: str) -> Any:
-        return replace(item, to=to, subject=f"[Test] {item.subject}")
-
-    def send_batch(self, campaign: Campaign, items: Sequence[Any]) -> list[Delivery]:
-        return get_transport().send_batch(items)
-
-    def buckets(self, campaign: Campaign) -> tuple[Bucket, ...]:
-        buckets = [Bucket(f"email:{settings.EMAIL_PROVIDER}", settings.EMAIL_MAX_SEND_RATE)]
-        if campaign.send_rate:
-            buckets.append(Bucket(f"campaign:{campaign.pk}", campaign.send_rate))
-        return tuple(buckets)
-
-    def after_load(self, campaign: Campaign) -> None:
-        if campaign.protected:
-            protected_loading.protect_loaded_messages(campaign)
-
-    def after_duplicate(self, source: Campaign, copy: Campaign) -> None:
-        if source.protected:
-            protected_loading.copy_protected_template(source=source, copy=copy)
-
     def launch_problem(self, campaign: Campaign) -> str:
-        return from_problem(officer=campaign.owner, address=campaign.from_email)
+        """Why the campaign cannot start sending now ("" when it can), in words for its owner."""
 
 
-class SmsSender:
-    def prepare(self, campaign: Campaign) -> Any:
-        return sms_rendering.layout_for(campaign)
+class ChannelPages(Protocol):
+    """The campaign steps that belong to a channel. The campaign views have already found the
+    campaign among the officer's own (404 otherwise) and checked it is still a draft."""
 
-    def build(self, prepared: Any, *, message_id: int, recipient: str, params: Mapping[str, str]) -> Any:
-        return sms_rendering.build_sms(prepared, message_id=message_id, recipient=recipient, params=params)
+    def template_step(self, request: OfficerRequest, campaign: Campaign) -> HttpResponse: ...
 
-    def retarget(self, item: Any, to: str) -> Any:
-        # A test has no message of its own to report on: no status callback.
-        return replace(item, to=to, body=f"[Test] {item.body}", status_callback="")
+    def test_step(self, request: OfficerRequest, campaign: Campaign) -> HttpResponse: ...
 
-    def send_batch(self, campaign: Campaign, items: Sequence[Any]) -> list[Delivery]:
-        return sms_sending.send_for_campaign(campaign, items)
+    def send_step(self, request: OfficerRequest, campaign: Campaign) -> HttpResponse: ...
 
-    def buckets(self, campaign: Campaign) -> tuple[Bucket, ...]:
-        return sms_sending.rate_buckets(campaign)
+    def preview(self, campaign: Campaign) -> HttpResponse:
+        """The first message as it will be sent, for the upload page's sandboxed frame."""
 
-    def after_load(self, campaign: Campaign) -> None:
-        sms_lengths.check_lengths(campaign)
-
-    def launch_problem(self, campaign: Campaign) -> str:
-        return ""
-
-    def after_duplicate(self, source: Campaign, copy: Campaign) -> None:
-        pass
+    def upload_context(self, campaign: Campaign) -> Mapping[str, object]:
+        """The channel's part of a loaded file's result: `channel_summary` (a template name,
+        included under the counts) and whatever that template shows."""
 
 
-SENDERS: dict[str, ChannelSender] = {Channel.EMAIL: EmailSender(), Channel.SMS: SmsSender()}
+@dataclass(frozen=True)
+class RegisteredChannel:
+    channel: str  # a campaigns.models.Channel value
+    # The registry forgets each sender's own types (Python has no existential types); the
+    # engine only hands a sender what that same sender returned, so they always match.
+    sender: ChannelSender[object, object]
+    pages: ChannelPages
+    normaliser: str
 
 
-def sender_for(campaign: Campaign) -> ChannelSender:
-    return SENDERS[campaign.channel]
+_REGISTRY: dict[str, RegisteredChannel] = {}
+
+
+class UnknownChannel(LookupError):
+    pass
+
+
+def register_channel[Prepared, Item](
+    channel: str, *, sender: ChannelSender[Prepared, Item], pages: ChannelPages, normaliser: str
+) -> None:
+    """Called once per channel app, from its AppConfig.ready()."""
+    erased = cast(ChannelSender[object, object], sender)
+    _REGISTRY[channel] = RegisteredChannel(channel, erased, pages, normaliser)
+
+
+def registered_channels() -> list[str]:
+    return list(_REGISTRY)
+
+
+def channel_for(channel: str) -> RegisteredChannel:
+    try:
+        return _REGISTRY[channel]
+    except KeyError:
+        raise UnknownChannel(f"No channel app registered {channel!r}.") from None
+
+
+def sender_for(campaign: Campaign) -> ChannelSender[object, object]:
+    return channel_for(campaign.channel).sender
+
+
+def pages_for(campaign: Campaign) -> ChannelPages:
+    return channel_for(campaign.channel).pages

@@ -7,6 +7,7 @@ a Delivery after a Bounce, or a repeated "sent" after "delivered", changes nothi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.db import transaction
 from django.utils import timezone
@@ -57,3 +58,25 @@ def apply_delivery_event(
     transitions.move_message(message, status, **fields)
     message.refresh_from_db()
     return EventResult(message, True)
+
+
+class OtherMessageEvent(Protocol):
+    def __call__(self, *, provider_id: str, status: str, error_code: str, error: str) -> object: ...
+
+
+# Where an event goes whose provider id is no campaign message's: the transactional API
+# registers itself here (api.apps), since the same provider accounts send its messages.
+_OTHER_HANDLERS: list[OtherMessageEvent] = []
+
+
+def handle_other_messages(handler: OtherMessageEvent) -> None:
+    if handler not in _OTHER_HANDLERS:
+        _OTHER_HANDLERS.append(handler)
+
+
+def apply_other_message_event(
+    *, provider_id: str, status: str, error_code: str = "", error: str = ""
+) -> None:
+    """Hand an event no campaign message matched to the other senders that registered."""
+    for handler in _OTHER_HANDLERS:
+        handler(provider_id=provider_id, status=status, error_code=error_code, error=error)

@@ -9,14 +9,17 @@ from django import forms
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from campaigns import services
-from campaigns.models import BodyFormat, CampaignStatus, Channel
+from campaigns.channels import registered_channels
+from campaigns.models import CampaignStatus, Channel
 from campaigns.recipient_files import MAX_FILE_BYTES
-from campaigns.templating import TemplateError, compile_template
 from common.controls import first_control
 
-# Channels an officer can create a campaign on today.
-OPEN_CHANNELS = [(Channel.EMAIL.value, Channel.EMAIL.label), (Channel.SMS.value, Channel.SMS.label)]
+
+def open_channels() -> list[tuple[str, str]]:
+    """Channels an officer can create a campaign on: those a channel app registered, in
+    Channel's order."""
+    registered = set(registered_channels())
+    return [(value, label) for value, label in Channel.choices if value in registered]
 
 
 def one_line(value: str) -> None:
@@ -53,10 +56,11 @@ class CampaignCreateForm(forms.Form):
     )
     channel = forms.ChoiceField(
         label="Send by",
-        choices=OPEN_CHANNELS,
+        choices=open_channels,
         initial=Channel.EMAIL,
         widget=forms.RadioSelect,
-        help_text="SMS goes through your own Twilio account: add it under Settings → SMS.",
+        help_text="SMS goes through your own Twilio account: add it under Settings → SMS. Telegram goes "
+        "through your own bot: connect it under Settings → Telegram.",
     )
     protected = forms.BooleanField(
         label="Password-protected email",
@@ -76,84 +80,11 @@ class RenameForm(forms.Form):
     name = forms.CharField(label="Campaign name", max_length=255, validators=[one_line])
 
 
-class EmailTemplateForm(forms.Form):
-    subject = forms.CharField(label="Subject", max_length=998, validators=[one_line])
-    body_format = forms.ChoiceField(
-        label="Format", choices=BodyFormat.choices, initial=BodyFormat.RICH, widget=forms.RadioSelect
-    )
-    body = forms.CharField(
-        label="Message",
-        widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "true"}),
-        strip=False,
-        help_text="Write {{keyword}} where each recipient's own value goes, e.g. Dear {{name}}.",
-    )
-    sender_name = forms.CharField(
-        label="Sender name",
-        max_length=100,
-        required=False,
-        validators=[one_line],
-        help_text="Shown as the sender; from Postman's address it is followed by “via Postman”. "
-        "Leave blank for your agency's name.",
-    )
-    reply_to = forms.EmailField(
-        label="Reply-to address", validators=[one_line], help_text="Where replies from recipients go."
-    )
-    from_email = forms.ChoiceField(
-        label="From address",
-        required=False,
-        help_text="Add your own address under From addresses; it must be verified in Amazon SES.",
-    )
-    show_agency_logo = forms.BooleanField(
-        label="Show agency logo",
-        required=False,
-        initial=True,
-        help_text="Your agency's logo at the top of the email, as your Postman administrator set it.",
-    )
-    track_opens = forms.BooleanField(
-        label="Track opens",
-        required=False,
-        initial=False,
-        help_text="Count who opens the email and clicks its links. Approximate: image blocking hides "
-        "opens and mail privacy proxies make some. Leave off for sensitive messages.",
-    )
-
-    def __init__(self, *args: Any, platform_address: str, from_addresses: list[str], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Only addresses verified for this officer: anything else posted is "not one of the choices".
-        platform = ("", f"{platform_address} (Postman, “via Postman”)")
-        field = self.fields["from_email"]
-        assert isinstance(field, forms.ChoiceField)
-        field.choices = [platform, *((a, a) for a in from_addresses)]
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        # Subject and body compile separately so each problem shows under the field it is in.
-        if "subject" in cleaned:
-            try:
-                compile_template(cleaned["subject"])
-            except TemplateError as error:
-                self.add_error("subject", [problem.message for problem in error.problems])
-        if "body" in cleaned and "body_format" in cleaned:
-            try:
-                services.compile_email_template(
-                    subject="", body=cleaned["body"], body_format=cleaned["body_format"]
-                )
-            except TemplateError as error:
-                self.add_error("body", [problem.message for problem in error.problems])
-        return cleaned
-
-
 class RecipientUploadForm(forms.Form):
     file = forms.FileField(
         label="Recipient file",
         widget=forms.FileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
         help_text=f"CSV or Excel (.xlsx), up to {MAX_FILE_BYTES // (1024 * 1024)} MB.",
-    )
-
-
-class TestSendForm(forms.Form):
-    email = forms.EmailField(
-        label="Send a test to", help_text="The first recipient's message, marked [Test]."
     )
 
 

@@ -20,6 +20,7 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from campaigns import transitions
+from campaigns.channels import channel_for
 from campaigns.models import (
     Campaign,
     CampaignStatus,
@@ -92,7 +93,7 @@ def _copy_rows(recipient_file: RecipientFile, path: Path, progress: Callable[[in
     with BoundedRead(
         path,
         campaign_id=campaign.pk,
-        channel=campaign.channel,
+        normaliser=channel_for(campaign.channel).normaliser,
         keywords=campaign.keywords,
         limits=limits,
         progress=progress,

@@ -12,6 +12,7 @@ from django.utils import timezone
 class Channel(models.TextChoices):
     EMAIL = "email", "Email"
     SMS = "sms", "SMS"
+    TELEGRAM = "telegram", "Telegram"
 
 
 class CampaignStatus(models.TextChoices):

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.selectors import is_allowed_email
 from campaigns import dispatch, ingest, transitions
 from campaigns.channels import sender_for
 from campaigns.models import (
-    BodyFormat,
     Campaign,
     CampaignAction,
     CampaignActionKind,
@@ -26,14 +23,6 @@ from campaigns.models import (
     Suppression,
 )
 from campaigns.recipient_files import MAX_FILE_BYTES, RecipientFileError
-from campaigns.templating import (
-    CompiledTemplate,
-    check_link_schemes,
-    compile_email_body,
-    compile_template,
-    markdown_to_html,
-    sanitize_email_html,
-)
 from common.controls import first_control
 from webhooks.services import emit_campaign_milestone
 
@@ -42,7 +31,7 @@ class CampaignError(Exception):
     """A request the campaign's state does not allow; the message is shown to the officer."""
 
 
-def _require_one_line(value: str, what: str) -> None:
+def require_one_line(value: str, what: str) -> None:
     # Names, the subject and the reply-to reach headers (and logs): a CR or LF would start a new one.
     if found := first_control(value):
         raise CampaignError(f"{what} cannot contain line breaks or control characters (found {found}).")
@@ -50,7 +39,7 @@ def _require_one_line(value: str, what: str) -> None:
 
 @transaction.atomic
 def create_campaign(*, owner: User, name: str, channel: str, protected: bool = False) -> Campaign:
-    _require_one_line(name.strip(), "The campaign name")
+    require_one_line(name.strip(), "The campaign name")
     if protected and channel != Channel.EMAIL:
         raise CampaignError("Only email campaigns can be password-protected.")
     campaign = Campaign.objects.create(owner=owner, name=name.strip(), channel=channel, protected=protected)
@@ -59,7 +48,7 @@ def create_campaign(*, owner: User, name: str, channel: str, protected: bool = F
 
 
 def rename_campaign(*, campaign: Campaign, name: str) -> Campaign:
-    _require_one_line(name.strip(), "The campaign name")
+    require_one_line(name.strip(), "The campaign name")
     campaign.name = name.strip()
     campaign.save(update_fields=["name", "updated_at"])
     return campaign
@@ -95,56 +84,35 @@ def _require_draft(campaign: Campaign) -> None:
         raise CampaignError("This campaign has been sent or scheduled; it can no longer be changed.")
 
 
-def compile_email_template(*, subject: str, body: str, body_format: str) -> tuple[str, list[str]]:
-    """The sanitised HTML body and the keywords both parts use; raises TemplateError."""
-    html = markdown_to_html(body) if body_format == BodyFormat.MARKDOWN else sanitize_email_html(body)
-    if body_format == BodyFormat.MARKDOWN:
-        compile_template(body)  # report errors at positions in what the officer wrote
-    check_link_schemes(body, is_markdown=body_format == BodyFormat.MARKDOWN)
-    compiled: list[CompiledTemplate] = [compile_template(subject), compile_email_body(html)]
-    keywords = sorted(set().union(*(template.keywords for template in compiled)))
-    return html, keywords
+# Campaign fields a channel's template step may set.
+TEMPLATE_FIELDS = frozenset(
+    {
+        "subject",
+        "body",
+        "body_format",
+        "body_html",
+        "sender_name",
+        "reply_to",
+        "from_email",
+        "show_agency_logo",
+        "track_opens",
+    }
+)
 
 
 @transaction.atomic
-def save_email_template(
-    *,
-    campaign: Campaign,
-    subject: str,
-    body: str,
-    body_format: str,
-    sender_name: str,
-    reply_to: str,
-    from_email: str = "",
-    show_agency_logo: bool = True,
-    track_opens: bool = False,
-) -> Campaign:
-    """Save a template; if the uploaded list now lacks a column, the list must be uploaded again."""
-    _require_draft(campaign)
-    for value, what in [
-        (subject, "The subject"),
-        (sender_name, "The sender name"),
-        (reply_to, "The reply-to address"),
-    ]:
-        _require_one_line(value.strip(), what)
-    html, keywords = compile_email_template(subject=subject, body=body, body_format=body_format)
-    campaign.subject, campaign.body, campaign.body_format = subject.strip(), body, body_format
-    campaign.body_html, campaign.keywords = html, keywords
-    campaign.sender_name, campaign.reply_to = sender_name.strip(), reply_to.strip()
-    campaign.from_email, campaign.show_agency_logo = from_email, show_agency_logo
-    campaign.track_opens = track_opens
-    campaign.template_version += 1
-    campaign.save()
-    _recheck_columns(campaign)
-    return campaign
+def save_template(*, campaign: Campaign, keywords: Iterable[str], **fields: str | bool) -> Campaign:
+    """Store a template its channel has checked; a loaded list is checked again against it.
 
-
-@transaction.atomic
-def save_sms_template(*, campaign: Campaign, body: str) -> Campaign:
-    """Save a plain-text template; a loaded list is checked again against the new message."""
+    `fields` are among TEMPLATE_FIELDS; `keywords` are those the template uses. If the uploaded
+    list now lacks a column, the list must be uploaded again.
+    """
     _require_draft(campaign)
-    compiled = compile_template(body)
-    campaign.body, campaign.keywords = body, sorted(compiled.keywords)
+    if unknown := set(fields) - TEMPLATE_FIELDS:
+        raise ValueError(f"Not template fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(campaign, name, value)
+    campaign.keywords = sorted(set(keywords))
     campaign.template_version += 1
     campaign.save()
     _recheck_columns(campaign)
@@ -233,22 +201,8 @@ def first_message(campaign: Campaign) -> Message | None:
     return campaign.messages.filter(status="queued").order_by("id").first()
 
 
-def preview_first(campaign: Campaign) -> Any:
-    """The first valid recipient's message, rendered exactly as it will be sent."""
-    message = first_message(campaign)
-    if message is None:
-        return None
-    sender = sender_for(campaign)
-    return sender.build(
-        sender.prepare(campaign), message_id=message.pk, recipient=message.recipient, params=message.params
-    )
-
-
 def send_test(*, campaign: Campaign, to: str) -> None:
     """Send the first recipient's message to `to`, e.g. the officer's own address."""
-    if campaign.channel == Channel.EMAIL and not is_allowed_email(to):
-        # A test carries the agency's name and content: keep it to government addresses.
-        raise CampaignError("Send tests to a government address, such as your own.")
     message = first_message(campaign)
     if message is None:
         raise CampaignError("Upload a recipient file with at least one valid recipient first.")

@@ -328,6 +328,13 @@ def requeue_failed(campaign: Campaign, *, where: Q) -> int:
     return count
 
 
+def count_engagement(campaign_id: int, counters: Sequence[str]) -> None:
+    """One message more opened and/or clicked: counters beside the statuses, which stay as they are."""
+    if unknown := set(counters) - {"opened", "clicked"}:
+        raise ValueError(f"Not engagement counters: {sorted(unknown)}")
+    CampaignStats.objects.filter(pk=campaign_id).update(**{name: F(name) + 1 for name in counters})
+
+
 def counts_by_status(campaign_id: int) -> Counter[str]:
     """Messages per status counted in the table, not the counters: for checks, never for pages."""
     rows = Message.objects.filter(campaign_id=campaign_id).values("status").annotate(n=Count("id"))

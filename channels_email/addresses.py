@@ -14,6 +14,8 @@ import re
 import email_validator
 from email_validator import EmailNotValidError, validate_email
 
+from common.recipients import InvalidRecipient
+
 # RFC 5321 limits, the ones email-validator enforces on the whole address and on the local part.
 _MAX_ADDRESS_CHARS = 254
 
@@ -35,14 +37,6 @@ _FAST_EMAIL = re.compile(
     r"[A-Za-z]{2,63}",
     re.ASCII,
 )
-
-
-class InvalidRecipient(ValueError):
-    """A recipient cell that cannot be sent to; ``reason`` is shown to the officer as is."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def is_fast_email(text: str) -> bool:

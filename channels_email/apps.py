@@ -6,3 +6,8 @@ from django.apps import AppConfig
 class ChannelsEmailConfig(AppConfig):
     name = "channels_email"
     verbose_name = "Email channel"
+
+    def ready(self) -> None:
+        from channels_email.channel import register
+
+        register()

@@ -7,17 +7,26 @@ approximate: image blocking hides opens, and mail privacy proxies and link scann
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from api.models import TransactionalEmail
-from campaigns.models import CampaignStats, Message
+from campaigns import transitions
+from campaigns.models import Message
 
 OPEN, CLICK = "Open", "Click"
+
+# Opens of emails that are not campaign messages (the API's): their app registers a handler
+# (api.apps), called with the provider id and the time; it answers whether anything changed.
+_OTHER_OPENS: list[Callable[[str, datetime], bool]] = []
+
+
+def handle_other_opens(handler: Callable[[str, datetime], bool]) -> None:
+    if handler not in _OTHER_OPENS:
+        _OTHER_OPENS.append(handler)
 
 
 def event_time(raw: object) -> datetime:
@@ -37,8 +46,7 @@ def record_engagement(*, provider_id: str, kind: str, at: datetime) -> bool:
         .first()
     )
     if message is None:
-        changed = TransactionalEmail.objects.filter(provider_id=provider_id, opened_at__isnull=True)
-        return changed.update(opened_at=at) > 0
+        return any([handler(provider_id, at) for handler in _OTHER_OPENS])
     moved: dict[str, datetime] = {}
     if message.opened_at is None:
         moved["opened_at"] = at
@@ -47,6 +55,5 @@ def record_engagement(*, provider_id: str, kind: str, at: datetime) -> bool:
     if not moved:
         return False
     Message.objects.filter(pk=message.pk).update(**moved)
-    counters = {name.removesuffix("_at"): F(name.removesuffix("_at")) + 1 for name in moved}
-    CampaignStats.objects.filter(pk=message.campaign_id).update(**counters)
+    transitions.count_engagement(message.campaign_id, [name.removesuffix("_at") for name in moved])
     return True

@@ -16,7 +16,8 @@ from django.template.loader import render_to_string
 from accounts.selectors import agency_logo_url
 from campaigns.models import Campaign
 from campaigns.plain_text import html_to_text
-from campaigns.templating import CompiledTemplate, compile_email_body, compile_template
+from campaigns.templating import CompiledTemplate, compile_template
+from channels_email.templating import compile_email_body, html_value
 from channels_email.transport import OutgoingEmail, sender
 from channels_email.unsubscribe import unsubscribe_url
 
@@ -85,7 +86,7 @@ def build_email(
     layout: EmailLayout, *, message_id: int, recipient: str, params: Mapping[str, str]
 ) -> OutgoingEmail:
     values = {**params, "recipient": recipient}
-    body = layout.body.render(values, html=True)
+    body = layout.body.render(values, fill=html_value)
     link = unsubscribe_url(message_id, recipient)
     html = layout.html_shell.replace(BODY_MARK, body).replace(UNSUBSCRIBE_MARK, link)
     text = f"{html_to_text(body)}\n\n--\nUnsubscribe: {link}\n"

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.services import apply_transactional_event
 from campaigns.control import halt_if_bouncing
-from campaigns.events import EventResult, apply_delivery_event
+from campaigns.events import EventResult, apply_delivery_event, apply_other_message_event
 from campaigns.models import Channel, MessageStatus, Suppression, SuppressionReason
 from channels_email import engagement
-from channels_email.addresses import InvalidRecipient, normalise_email
+from channels_email.addresses import normalise_email
+from common.recipients import InvalidRecipient
 
 
 class SesEventInvalid(ValueError):
@@ -59,7 +59,7 @@ def _apply(
     """Move the campaign message with this id, or else the API email sent from the same account."""
     result = apply_delivery_event(provider_id=provider_id, status=status, error_code=error_code, error=error)
     if result.message is None:
-        apply_transactional_event(
+        apply_other_message_event(
             provider_id=provider_id, status=api_status or status, error_code=error_code, error=error
         )
     return result

@@ -171,10 +171,7 @@ class SesTransport:
         }
         if email.attachments:
             # Simple content cannot carry files: send the whole MIME message instead.
-            try:
-                request["Content"] = {"Raw": {"Data": mime_message(email).message().as_bytes()}}
-            except ValueError as error:  # a header the email library refuses: this message only
-                return SendResult(error_code="InvalidMessage", error=str(error), permanent=True)
+            request["Content"] = {"Raw": {"Data": mime_message(email).message().as_bytes()}}
         if email.reply_to:
             request["ReplyToAddresses"] = [email.reply_to]
         if email.configuration_set or settings.SES_CONFIGURATION_SET:

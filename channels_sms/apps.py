@@ -9,3 +9,6 @@ class ChannelsSmsConfig(AppConfig):
 
     def ready(self) -> None:
         from channels_sms import checks  # noqa: F401  (registers the system check)
+        from channels_sms.channel import register
+
+        register()

@@ -12,11 +12,11 @@ from phonenumbers import NumberParseException, PhoneNumberFormat
 
 from campaigns.forms import SendLaterForm
 from campaigns.templating import TemplateError, compile_template
-from channels_email.addresses import InvalidRecipient
 from channels_sms.models import DEFAULT_ACCOUNT_RATE, TwilioCredential
-from channels_sms.phones import normalise_phone
 from channels_sms.segments import MAX_CHARACTERS
 from channels_sms.selectors import owned_credentials
+from common.phones import normalise_phone
+from common.recipients import InvalidRecipient
 
 _ALPHANUMERIC_SENDER = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}")
 RATE_HELP = (

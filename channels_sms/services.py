@@ -17,13 +17,14 @@ from campaigns import control
 from campaigns import services as campaign_services
 from campaigns.events import apply_delivery_event
 from campaigns.models import Campaign, CampaignStatus, Channel, Message, MessageStatus
+from campaigns.templating import compile_template
 from channels_sms import encryption
 from channels_sms.callbacks import signature_is_valid, token_is_valid
 from channels_sms.models import SmsCampaignSettings, TwilioCredential
-from channels_sms.phones import is_singapore_mobile
 from channels_sms.sending import campaign_credential
 from channels_sms.transport import TwilioAccount, VerificationError, verify
 from common import ratelimit
+from common.phones import is_singapore_mobile
 
 # Campaign states in which a credential is still needed to send.
 _IN_FLIGHT = (CampaignStatus.SENDING, CampaignStatus.SCHEDULED, CampaignStatus.PAUSED)
@@ -275,3 +276,9 @@ def apply_status(*, message_id: int, message_sid: str, status: str, error_code: 
         error = f"Not delivered: {reason}" if status == MessageStatus.FAILED else reason
     result = apply_delivery_event(provider_id=message_sid, status=status, error_code=error_code, error=error)
     return CallbackOutcome.APPLIED if result.changed else CallbackOutcome.UNCHANGED
+
+
+def save_sms_template(*, campaign: Campaign, body: str) -> Campaign:
+    """Save a plain-text template; a loaded list is checked again against the new message."""
+    compiled = compile_template(body)
+    return campaign_services.save_template(campaign=campaign, keywords=compiled.keywords, body=body)

@@ -87,7 +87,7 @@ def template_page(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            campaign_services.save_sms_template(campaign=campaign, body=form.cleaned_data["body"])
+            services.save_sms_template(campaign=campaign, body=form.cleaned_data["body"])
         except campaign_services.CampaignError as error:
             form.add_error(None, str(error))
         else:
@@ -100,7 +100,7 @@ def template_page(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
         "counter": count_segments(str(form["body"].value() or "").replace("\r\n", "\n").strip()),
         "max_characters": MAX_CHARACTERS,
     }
-    return render(request, "campaigns/template.html", context | _steps(campaign, 1))
+    return render(request, "channels_sms/template.html", context | _steps(campaign, 1))
 
 
 def test_page(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
@@ -120,7 +120,7 @@ def test_page(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
             messages.success(request, f"Test SMS sent to {to}.")
             return redirect("campaigns:test_send", pk=campaign.pk)
     context = {"campaign": campaign, "form": form, "first": campaign_services.first_message(campaign)}
-    return render(request, "campaigns/test_send.html", context | _steps(campaign, 3))
+    return render(request, "channels_sms/test_send.html", context | _steps(campaign, 3))
 
 
 def send_page(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
@@ -156,4 +156,4 @@ def send_page(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
         "sms": selectors.campaign_sms_settings(campaign),
         "has_credentials": selectors.owned_credentials(request.user).exists(),
     }
-    return render(request, "campaigns/send.html", context | _steps(campaign, 4))
+    return render(request, "channels_sms/send.html", context | _steps(campaign, 4))

@@ -9,3 +9,6 @@ class ChannelsTelegramConfig(AppConfig):
 
     def ready(self) -> None:
         from channels_telegram import checks  # noqa: F401  (registers the system check)
+        from channels_telegram.channel import register
+
+        register()

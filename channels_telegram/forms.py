@@ -6,11 +6,15 @@ import re
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxValueValidator
 
+from campaigns.forms import SendForm
 from campaigns.templating import TemplateError
 from channels_telegram.models import DEFAULT_BOT_RATE, TelegramBot
 from channels_telegram.selectors import owned_bots
 from channels_telegram.templating import MAX_CHARACTERS, compile_layout, sanitise_template
+from common.phones import normalise_phone
+from common.recipients import InvalidRecipient
 
 # BotFather's tokens: the bot's numeric id, a colon, then 35 letters, digits, "_" or "-".
 _TOKEN = re.compile(r"\d{3,20}:[A-Za-z0-9_-]{30,64}")
@@ -43,17 +47,30 @@ class BotForm(forms.Form):
 
 
 class TelegramTemplateForm(forms.Form):
-    """For the campaign's template step: Telegram's HTML subset with {{keywords}}.
-
-    `cleaned_data["body"]` is the sanitised template, the text to store and render.
+    """For the campaign's template step: the bot to send with, and Telegram's HTML subset with
+    {{keywords}}. `cleaned_data["body"]` is the sanitised template, the text to store and render.
     """
 
+    bot: forms.ModelChoiceField[TelegramBot] = forms.ModelChoiceField(
+        label="Send with",
+        queryset=None,
+        empty_label=None,
+        help_text="One of your Telegram bots (Settings → Telegram). Only its subscribers can be sent to: "
+        "the recipient list is checked against them when you upload it.",
+        error_messages={"invalid_choice": "Choose one of your own Telegram bots."},
+    )
     body = forms.CharField(
         label="Message",
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "true"}),
         help_text="Write {{keyword}} where each recipient's own value goes. Formatting: <b>, <i>, <u>, "
         '<s>, <code>, <pre> and <a href="https://…">links</a>.',
     )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["bot"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = owned_bots(user)
 
     def clean_body(self) -> str:
         try:
@@ -71,19 +88,34 @@ class TelegramTemplateForm(forms.Form):
         return body
 
 
-class BotChoiceForm(forms.Form):
-    """For the campaign's send and test steps: one of the officer's own bots."""
-
-    bot: forms.ModelChoiceField[TelegramBot] = forms.ModelChoiceField(
-        label="Send with",
-        queryset=None,
-        empty_label=None,
-        help_text="One of your Telegram bots, from Settings → Telegram.",
-        error_messages={"invalid_choice": "Choose one of your own Telegram bots."},
+class TelegramTestForm(forms.Form):
+    phone = forms.CharField(
+        label="Send a test to",
+        max_length=32,
+        help_text="Your own mobile number, subscribed to the campaign's bot. The first recipient's "
+        "message arrives marked [Test].",
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def clean_phone(self) -> str:
+        try:
+            return normalise_phone(self.cleaned_data["phone"])
+        except InvalidRecipient as error:
+            raise forms.ValidationError(
+                f"{error.reason}. Write it as on your phone, e.g. 9123 4567."
+            ) from None
+
+
+class TelegramSendForm(SendForm):
+    """Send now or later, at most as fast as the campaign's bot may send."""
+
+    def __init__(self, *args: Any, bot: TelegramBot, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["bot"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = owned_bots(user)
+        rate = self.fields["send_rate"]
+        assert isinstance(rate, forms.IntegerField)
+        rate.required, rate.max_value, rate.initial = True, bot.max_rate, bot.max_rate
+        rate.validators.append(MaxValueValidator(bot.max_rate))
+        rate.widget.attrs["max"] = bot.max_rate
+        rate.help_text = (
+            f"At most {bot.max_rate} a second, @{bot.username}'s limit, shared with its other campaigns. "
+            "No resident gets more than one message a second."
+        )

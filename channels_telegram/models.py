@@ -119,6 +119,10 @@ class CampaignTelegramSettings(models.Model):
     bot = models.ForeignKey(
         TelegramBot, null=True, blank=True, on_delete=models.SET_NULL, related_name="campaign_settings"
     )
+    # What the last check of the loaded list set aside (reach.py), for the upload page.
+    not_subscribed = models.PositiveIntegerField(default=0)
+    stopped = models.PositiveIntegerField(default=0)
+    too_long = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

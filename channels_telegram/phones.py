@@ -1,12 +1,12 @@
 """The number a resident shares with a bot, in the E.164 form recipient lists are matched on.
 
 Telegram sends a shared contact's number in international form, with or without a leading "+"
-("6591234567"). Recipient files are normalised by the SMS rules (the issue asks for the same
-rules); for every number those rules accept, E.164 is also what this gives, so a shared contact
+("6591234567"). Recipient files are normalised by the SMS rules (officers write numbers one way
+for both); for every number those rules accept, E.164 is also what this gives, so a shared contact
 and an uploaded row meet on the same string (tests/channels_telegram/test_phones.py checks it).
 
-Seam: the upload's normaliser for Telegram campaigns is the SMS one, reached through the channel
-registry once it has one home; this app does not import channels_sms.
+The upload's normaliser for Telegram campaigns is the SMS one, common.phones.normalise_phone,
+named in channel.py; this app does not import channels_sms.
 """
 
 from __future__ import annotations

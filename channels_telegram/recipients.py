@@ -1,7 +1,7 @@
 """At upload, not at send: which rows of a Telegram campaign can be reached through its bot.
 
-Seam for the ingest. Recipients are normalised by the SMS rules (phones.py says why they meet
-the numbers residents share). Then, for the campaign's bot:
+Recipients are normalised by the SMS rules (phones.py says why they meet the numbers residents
+share); reach.check_reach then judges the loaded rows for the campaign's bot with these:
 
 - `reach_of(bot=..., numbers=...)` says, for a set of E.164 numbers at once, which are
   subscribed, which never subscribed ("Not subscribed to this bot") and which stopped or blocked

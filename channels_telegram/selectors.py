@@ -8,7 +8,7 @@ from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from campaigns.models import Campaign
-from channels_telegram.models import SubscriberStatus, TelegramBot
+from channels_telegram.models import CampaignTelegramSettings, SubscriberStatus, TelegramBot
 
 
 def owned_bots(user: Any) -> QuerySet[TelegramBot]:
@@ -36,3 +36,7 @@ def campaign_bot(campaign: Campaign) -> TelegramBot | None:
     return TelegramBot.objects.filter(
         campaign_settings__campaign_id=campaign.pk, owner_id=campaign.owner_id
     ).first()
+
+
+def campaign_telegram_settings(campaign: Campaign) -> CampaignTelegramSettings | None:
+    return CampaignTelegramSettings.objects.select_related("bot").filter(campaign=campaign).first()

@@ -1,7 +1,7 @@
 """What the sending engine calls for a Telegram campaign: build, send a batch, name the rates.
 
-Seam for the channel registry: `TelegramSender` has the engine's sender shape (prepare, build,
-retarget, send_batch, buckets). Recipients are E.164 numbers, as uploaded; a batch looks up the
+`TelegramSender` has the engine's sender shape (prepare, build, retarget, send_batch, buckets);
+channel.py adds after_load and registers it. Recipients are E.164 numbers, as uploaded; a batch looks up the
 chats subscribed to the campaign's bot in one query, so a resident who sent /stop or blocked the
 bot after the upload is not sent to. Results are campaigns.delivery.Delivery, one per message:
 

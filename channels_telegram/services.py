@@ -1,4 +1,5 @@
-"""Everything that changes a bot's state: adding and deleting bots, a campaign's choice of bot.
+"""Everything that changes a bot's state: adding and deleting bots, a campaign's choice of bot,
+and a Telegram campaign's own steps (its message, a test, sending).
 
 Subscribers change through the bot's webhook (updates.py); sending is sending.py.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -16,10 +18,19 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import User
+from campaigns import control
+from campaigns import services as campaign_services
 from campaigns.models import Campaign, CampaignStatus
+from campaigns.templating import compile_template
 from channels_telegram import encryption
 from channels_telegram.botapi import Bot, BotApiError, BotApiUnreachable
-from channels_telegram.models import CampaignTelegramSettings, TelegramBot
+from channels_telegram.models import (
+    CampaignTelegramSettings,
+    Subscriber,
+    SubscriberStatus,
+    TelegramBot,
+)
+from channels_telegram.sending import campaign_bot
 
 # Campaign states in which a bot is still needed to send.
 IN_FLIGHT = (CampaignStatus.SENDING, CampaignStatus.SCHEDULED, CampaignStatus.PAUSED)
@@ -153,3 +164,44 @@ def rotate_token_keys() -> int:
         bot.save(update_fields=["token_encrypted"])
         count += 1
     return count
+
+
+@transaction.atomic
+def save_telegram_template(*, campaign: Campaign, bot: TelegramBot, body: str) -> Campaign:
+    """The campaign's bot and its message, `body` already sanitised (TelegramTemplateForm).
+
+    The loaded list is judged again for this bot and message (reach.check_reach, as after_load).
+    """
+    choose_bot(campaign=campaign, bot=bot)
+    keywords = compile_template(body).keywords
+    return campaign_services.save_template(campaign=campaign, keywords=keywords, body=body)
+
+
+def require_bot(campaign: Campaign) -> TelegramBot:
+    bot = campaign_bot(campaign)
+    if bot is None:
+        raise campaign_services.CampaignError(
+            "Choose one of your Telegram bots in the message step: this campaign has none."
+        )
+    return bot
+
+
+def send_telegram_test(*, campaign: Campaign, to: str) -> None:
+    """The first recipient's message, marked [Test], to a number subscribed to the campaign's bot."""
+    bot = require_bot(campaign)
+    if not Subscriber.objects.filter(bot=bot, phone=to, status=SubscriberStatus.SUBSCRIBED).exists():
+        raise campaign_services.CampaignError(
+            f"{to} has not subscribed to @{bot.username}. Open {bot.link} on that phone, press Start "
+            "and share your number, then send the test again."
+        )
+    campaign_services.send_test(campaign=campaign, to=to)
+
+
+def launch_telegram_campaign(*, campaign: Campaign, by: User, send_rate: int) -> Campaign:
+    require_bot(campaign)
+    return campaign_services.launch_campaign(campaign=campaign, by=by, send_rate=send_rate)
+
+
+def schedule_telegram_campaign(*, campaign: Campaign, by: User, at: datetime, send_rate: int) -> Campaign:
+    require_bot(campaign)
+    return control.schedule_campaign(campaign=campaign, by=by, at=at, send_rate=send_rate)

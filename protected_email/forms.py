@@ -6,8 +6,8 @@ from typing import Any
 
 from django import forms
 
-from campaigns.forms import EmailTemplateForm
 from campaigns.templating import TemplateError
+from channels_email.forms import EmailTemplateForm
 from protected_email.services import check_email_keywords, compile_protected_message
 
 

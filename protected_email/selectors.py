@@ -8,7 +8,8 @@ from typing import Any
 from django.db.models import Max
 
 from campaigns.models import Campaign
-from campaigns.templating import CompiledTemplate, Keyword, compile_email_body
+from campaigns.templating import CompiledTemplate, Keyword
+from channels_email.templating import compile_email_body
 from protected_email.loading import ITERATIONS
 from protected_email.models import ProtectedMessage, ProtectedTemplate
 

@@ -8,16 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignStats, Message, RecipientFileStatus
-from campaigns.services import CampaignError, compile_email_template
-from campaigns.templating import (
-    RECIPIENT,
-    TemplateError,
-    TemplateProblem,
-    check_link_schemes,
-    compile_email_body,
-    compile_template,
-    sanitize_email_html,
-)
+from campaigns.services import CampaignError
+from campaigns.templating import RECIPIENT, TemplateError, TemplateProblem, compile_template
+from channels_email.services import compile_email_template
+from channels_email.templating import check_link_schemes, compile_email_body, sanitize_email_html
 from protected_email.loading import UPLOAD_COLUMNS
 from protected_email.models import ProtectedMessage, ProtectedTemplate
 
@@ -71,6 +65,9 @@ def save_protected_templates(
     sender_name: str,
     reply_to: str,
     message: str,
+    from_email: str = "",
+    show_agency_logo: bool = True,
+    track_opens: bool = False,
 ) -> Campaign:
     """Save the email and the protected message. A changed protected message voids the
     encrypted list: its payloads hold the old text, so it must be encrypted again."""
@@ -82,6 +79,8 @@ def save_protected_templates(
     message_html, message_keywords = compile_protected_message(message)
     campaign.subject, campaign.body, campaign.body_format = subject.strip(), body, body_format
     campaign.body_html, campaign.sender_name, campaign.reply_to = html, sender_name.strip(), reply_to.strip()
+    campaign.from_email, campaign.show_agency_logo = from_email, show_agency_logo
+    campaign.track_opens = track_opens
     # The recipient file of a protected campaign is the encrypted one: these are its columns.
     campaign.keywords = UPLOAD_COLUMNS
     campaign.template_version += 1

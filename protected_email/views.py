@@ -19,6 +19,7 @@ from campaigns import selectors
 from campaigns.models import Campaign
 from campaigns.services import CampaignError
 from campaigns.templating import TemplateError
+from channels_email import identities
 from common.clientip import client_ip
 from protected_email import unlock
 from protected_email.forms import ProtectedTemplateForm
@@ -52,8 +53,16 @@ def template_page(request: Any, campaign: Campaign) -> HttpResponse:
         "sender_name": campaign.sender_name,
         "reply_to": campaign.reply_to or request.user.email,
         "message": current.body if current else "",
+        "from_email": campaign.from_email,
+        "show_agency_logo": campaign.show_agency_logo,
+        "track_opens": campaign.track_opens,
     }
-    form = ProtectedTemplateForm(request.POST if request.method == "POST" else None, initial=initial)
+    form = ProtectedTemplateForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        platform_address=identities.platform_address(),
+        from_addresses=identities.usable_from_addresses(request.user),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             save_protected_templates(campaign=campaign, **form.cleaned_data)

@@ -13,6 +13,7 @@ from accounts.models import User
 from accounts.services import ensure_officer
 from campaigns import services
 from campaigns.models import Campaign, RecipientFile
+from channels_email import services as email_services
 
 
 def make_officer(email: str = "officer@agency.gov.sg", **fields: Any) -> User:
@@ -35,7 +36,7 @@ def make_email_campaign(
 ) -> Campaign:
     """A draft email campaign with a template and its recipients loaded (ingested inline)."""
     campaign = services.create_campaign(owner=owner, name=name, channel="email")
-    services.save_email_template(
+    email_services.save_email_template(
         campaign=campaign, subject=subject, body=body, body_format="rich", sender_name="", reply_to=""
     )
     if rows:

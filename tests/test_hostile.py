@@ -11,6 +11,7 @@ from django.utils.html import escape
 
 from campaigns import services
 from campaigns.models import Campaign
+from channels_email.channel import first_email
 from tests.factories import load_rows, make_email_campaign, people
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +88,8 @@ def test_script_handlers_and_javascript_links_never_reach_an_email(officer: Any,
         tmp_path=tmp_path,
     )
 
-    email = services.preview_first(campaign)
+    email = first_email(campaign)
+    assert email is not None
 
     assert "<script" not in email.html
     assert "onclick" not in email.html and "onerror" not in email.html

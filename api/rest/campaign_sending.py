@@ -23,9 +23,11 @@ from api.rest.responses import respond
 from api.schemas import ErrorOut, validated
 from campaigns import control, services
 from campaigns import selectors as campaign_selectors
-from campaigns.forms import ScheduleForm, SendForm, TestSendForm
+from campaigns.forms import ScheduleForm, SendForm
 from campaigns.models import Campaign, Channel
 from campaigns.views.downloads import csv_download, export_filename
+from channels_email import services as email_services
+from channels_email.forms import TestSendForm
 from channels_sms import services as sms_services
 from channels_sms.forms import SmsSendForm, SmsTestSendForm
 from channels_sms.models import TwilioCredential
@@ -82,7 +84,7 @@ def send_test(request: HttpRequest, campaign_id: int = Path(..., ge=1, le=MAX_ID
         if not form.is_valid():
             raise form_error(form, {"email": "to"})
         to = form.cleaned_data["email"]
-        perform(lambda: services.send_test(campaign=campaign, to=to))
+        perform(lambda: email_services.send_email_test(campaign=campaign, to=to))
     return respond(200, {"to": to})
 
 

@@ -33,8 +33,12 @@ from api.schemas import ErrorOut, validated
 from api.services.idempotency import HEADER, Response, run_idempotent
 from campaigns import selectors as campaign_selectors
 from campaigns import services
-from campaigns.forms import CampaignCreateForm, EmailTemplateForm
+from campaigns.forms import CampaignCreateForm
 from campaigns.models import BodyFormat, Campaign, Channel
+from channels_email import identities
+from channels_email import services as email_services
+from channels_email.forms import EmailTemplateForm
+from channels_sms import services as sms_services
 from channels_sms.forms import SmsTemplateForm
 
 router = Router(tags=["Campaigns"])
@@ -160,11 +164,15 @@ def _save_email_template(campaign: Campaign, data: TemplateIn, *, default_reply_
             "body_format": data.body_format or BodyFormat.RICH,
             "sender_name": data.sender_name or "",
             "reply_to": data.reply_to if data.reply_to is not None else default_reply_to,
-        }
+            # From Postman's own address, with the agency's logo, opens untracked: as the page's defaults.
+            "show_agency_logo": True,
+        },
+        platform_address=identities.platform_address(),
+        from_addresses=identities.usable_from_addresses(campaign.owner),
     )
     if not form.is_valid():
         raise form_error(form)
-    perform(lambda: services.save_email_template(campaign=campaign, **form.cleaned_data))
+    perform(lambda: email_services.save_email_template(campaign=campaign, **form.cleaned_data))
 
 
 def _save_sms_template(campaign: Campaign, data: TemplateIn) -> None:
@@ -174,4 +182,4 @@ def _save_sms_template(campaign: Campaign, data: TemplateIn) -> None:
     form = SmsTemplateForm(data={"body": data.body})
     if not form.is_valid():
         raise form_error(form)
-    perform(lambda: services.save_sms_template(campaign=campaign, body=form.cleaned_data["body"]))
+    perform(lambda: sms_services.save_sms_template(campaign=campaign, body=form.cleaned_data["body"]))

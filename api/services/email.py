@@ -32,12 +32,13 @@ from api.services.delivery import DeliveryOutcome, claim, retry_in
 from campaigns.delivery import Delivery
 from campaigns.models import Channel, Suppression, SuppressionReason
 from campaigns.plain_text import html_to_text
-from campaigns.templating import sanitize_email_html
-from channels_email.addresses import InvalidRecipient, normalise_email
+from channels_email.addresses import normalise_email
 from channels_email.identities import usable_from_addresses
+from channels_email.templating import sanitize_email_html
 from channels_email.transport import EmailAttachment, OutgoingEmail, get_transport
 from common import ratelimit
 from common.controls import first_control
+from common.recipients import InvalidRecipient
 from webhooks.services import emit_message_status
 
 logger = logging.getLogger(__name__)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -96,3 +97,9 @@ def _advance(
     message.save()
     emit_message_status(channel="sms" if isinstance(message, TransactionalSms) else "email", message=message)
     return True
+
+
+def record_email_open(provider_id: str, at: datetime) -> bool:
+    """The API email with this provider id was opened (the first time counts); whether it was new."""
+    unopened = TransactionalEmail.objects.filter(provider_id=provider_id, opened_at__isnull=True)
+    return unopened.update(opened_at=at) > 0

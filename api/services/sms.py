@@ -17,15 +17,15 @@ from api.services.delivery import DeliveryOutcome, claim, retry_in
 from api.services.events import apply_sms_callback
 from campaigns.delivery import Delivery
 from campaigns.models import Channel, MessageStatus, Suppression, SuppressionReason
-from channels_email.addresses import InvalidRecipient
 from channels_sms.callbacks import signature_is_valid
 from channels_sms.models import TwilioCredential
-from channels_sms.phones import normalise_phone
 from channels_sms.segments import MAX_CHARACTERS
 from channels_sms.sending import credential_bucket
 from channels_sms.services import DELIVERY_ERRORS, TWILIO_STATUSES
 from channels_sms.transport import OutgoingSms, account_for, send_one
 from common import ratelimit, signing
+from common.phones import normalise_phone
+from common.recipients import InvalidRecipient
 from webhooks.services import emit_message_status
 
 logger = logging.getLogger(__name__)

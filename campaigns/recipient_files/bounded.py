@@ -27,7 +27,7 @@ from typing import Any
 
 from .errors import RecipientFileError
 from .reader import RecipientFileInfo, open_recipient_file
-from .rows import RecipientRow
+from .rows import RecipientRow, load_normaliser
 
 COPY_COLUMNS = "campaign_id, row_number, recipient, params, status, error_code, error, provider_id, attempts"
 _STATUS = {"valid": "queued", "invalid": "invalid", "duplicate": "duplicate"}
@@ -78,7 +78,7 @@ class BoundedRead:
         path: Path,
         *,
         campaign_id: int,
-        channel: str,
+        normaliser: str,
         keywords: list[str],
         limits: Limits,
         progress: Callable[[int], None] = lambda rows: None,
@@ -94,7 +94,7 @@ class BoundedRead:
         arguments = {
             "path": str(path),
             "campaign_id": campaign_id,
-            "channel": channel,
+            "normaliser": normaliser,
             "keywords": keywords,
             "memory_bytes": limits.memory_bytes,
             "result_fd": result_write,
@@ -194,7 +194,9 @@ def _limit_memory(extra_bytes: int) -> None:
 
 def _write_rows(arguments: dict[str, Any], out: Any) -> dict[str, Any]:
     info, chunks = open_recipient_file(
-        Path(arguments["path"]), channel=arguments["channel"], keywords=arguments["keywords"]
+        Path(arguments["path"]),
+        normalise=load_normaliser(arguments["normaliser"]),
+        keywords=arguments["keywords"],
     )
     campaign_id = arguments["campaign_id"]
     counts = {"queued": 0, "invalid": 0, "duplicate": 0}

@@ -13,7 +13,7 @@ from .detect import FileKind, detect_kind
 from .errors import RecipientFileError
 from .headers import parse_header
 from .records import Record, data_records
-from .rows import RecipientRow, recipient_rows
+from .rows import Normalise, RecipientRow, recipient_rows
 from .xlsx_source import xlsx_records
 
 # Enough rows to catch the faults of a badly exported file (a header-only file, a wrong
@@ -51,7 +51,7 @@ def inspect_recipient_file(path: Path, *, keywords: Iterable[str]) -> RecipientF
 def read_recipient_rows(
     path: Path,
     *,
-    channel: Literal["email", "sms"],
+    normalise: Normalise,
     keywords: Iterable[str],
     chunk_rows: int = 20_000,
     max_rows: int = MAX_ROWS,
@@ -64,7 +64,7 @@ def read_recipient_rows(
     treat everything it stored from those chunks as void (roll the transaction back).
     """
     _, chunks = open_recipient_file(
-        path, channel=channel, keywords=keywords, chunk_rows=chunk_rows, max_rows=max_rows
+        path, normalise=normalise, keywords=keywords, chunk_rows=chunk_rows, max_rows=max_rows
     )
     yield from chunks
 
@@ -72,7 +72,7 @@ def read_recipient_rows(
 def open_recipient_file(
     path: Path,
     *,
-    channel: Literal["email", "sms"],
+    normalise: Normalise,
     keywords: Iterable[str],
     chunk_rows: int = 20_000,
     max_rows: int = MAX_ROWS,
@@ -92,7 +92,7 @@ def open_recipient_file(
         raise
     info = RecipientFileInfo(kind=kind, headers=headers, notes=notes, size_bytes=size)
     return info, _chunks(
-        raw, recipient_rows(data_records(records, headers, max_rows=max_rows), headers, channel), chunk_rows
+        raw, recipient_rows(data_records(records, headers, max_rows=max_rows), headers, normalise), chunk_rows
     )
 
 

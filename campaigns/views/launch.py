@@ -7,16 +7,13 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods, require_safe
 from django_htmx.http import HTMX_STOP_POLLING
 
-from campaigns import control, selectors, services
-from campaigns.forms import SendForm
+from campaigns import control, selectors
+from campaigns.channels import pages_for
 from campaigns.models import Campaign, CampaignStatus
 from campaigns.views.access import OfficerRequest, campaign_view
-from channels_sms import views as sms_views
 
 
 @campaign_view
@@ -56,38 +53,4 @@ def send(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
     if not campaign.is_editable:
         messages.info(request, "This campaign has already been sent or scheduled.")
         return redirect("campaigns:detail", pk=campaign.pk)
-    if campaign.channel == "sms":
-        return sms_views.send_page(request, campaign)
-    scheduling = "schedule" in request.POST
-    form = SendForm(request.POST if request.method == "POST" else None, scheduling=scheduling)
-    if request.method == "POST" and form.is_valid():
-        try:
-            _send_or_schedule(request, campaign, form.cleaned_data, scheduling=scheduling)
-        except services.CampaignError as error:
-            form.add_error(None, str(error))
-        else:
-            return redirect("campaigns:detail", pk=campaign.pk)
-    recipient_file = selectors.current_recipient_file(campaign)
-    context = {
-        "campaign": campaign,
-        "form": form,
-        "count": campaign.stats.queued,
-        "ready": campaign.has_template and campaign.stats.queued > 0,
-        "steps": selectors.campaign_steps(campaign, recipient_file),
-        "active_step": 4,
-    }
-    return render(request, "campaigns/send.html", context)
-
-
-def _send_or_schedule(
-    request: OfficerRequest, campaign: Campaign, data: dict[str, Any], *, scheduling: bool
-) -> None:
-    if scheduling:
-        control.schedule_campaign(
-            campaign=campaign, by=request.user, at=data["scheduled_at"], send_rate=data["send_rate"]
-        )
-        at = date_format(timezone.localtime(data["scheduled_at"]), "j M Y, H:i")
-        messages.success(request, f"“{campaign.name}” will be sent on {at} (Singapore time).")
-    else:
-        services.launch_campaign(campaign=campaign, by=request.user, send_rate=data["send_rate"])
-        messages.success(request, f"Sending “{campaign.name}” has started.")
+    return pages_for(campaign).send_step(request, campaign)

@@ -14,7 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils.html import strip_tags
 
 from campaigns import control, engine, services, tasks
-from campaigns.channels import SENDERS, Delivery
+from campaigns.channels import channel_for
+from campaigns.delivery import Delivery
 from campaigns.engine import Outcome
 from campaigns.models import (
     Campaign,
@@ -183,14 +184,14 @@ def test_pause_takes_hold_in_the_middle_of_a_batch(
 ) -> None:
     campaign = sending(officer, tmp_path, count=6, send_rate=4)  # one message per rate grant
     monkeypatch.setattr(engine, "STOP_CHECK_SECONDS", 0.0)
-    sender = SENDERS[Channel.EMAIL]
+    sender = channel_for(Channel.EMAIL).sender
     real_send = sender.send_batch
     handed_over: list[str] = []
 
     def send_then_pause(campaign: Campaign, items: Any) -> list[Delivery]:
         handed_over.extend(item.to for item in items)
         Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.PAUSED)
-        return real_send(campaign, items)
+        return list(real_send(campaign, items))
 
     monkeypatch.setattr(sender, "send_batch", send_then_pause)
 

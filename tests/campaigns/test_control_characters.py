@@ -12,7 +12,9 @@ from django.test import Client
 
 from campaigns import engine, services
 from campaigns.models import Campaign, CampaignStatus, Message
+from channels_email import services as email_services
 from channels_email.models import InboxMessage
+from channels_sms import services as sms_services
 from tests.factories import load_rows, make_email_campaign
 
 pytestmark = pytest.mark.django_db
@@ -95,7 +97,9 @@ def test_services_refuse_control_characters_without_a_form(officer: Any, tmp_pat
     with pytest.raises(services.CampaignError) as renamed:
         services.rename_campaign(campaign=campaign, name="A\rB")
     with pytest.raises(services.CampaignError) as saved:
-        services.save_email_template(campaign=campaign, **{**TEMPLATE, "sender_name": "HPB\nBcc: x@y.sg"})
+        email_services.save_email_template(
+            campaign=campaign, **{**TEMPLATE, "sender_name": "HPB\nBcc: x@y.sg"}
+        )
 
     assert str(created.value) == (
         "The campaign name cannot contain line breaks or control characters (found U+000A)."
@@ -150,7 +154,7 @@ def test_recipient_with_a_control_character_is_invalid_naming_it(officer: Any, t
 
 def test_line_breaks_in_a_value_stay_for_an_sms_body(officer: Any, tmp_path: Path) -> None:
     campaign = services.create_campaign(owner=officer, name="SMS", channel="sms")
-    services.save_sms_template(campaign=campaign, body="Collect at:\n{{address}}")
+    sms_services.save_sms_template(campaign=campaign, body="Collect at:\n{{address}}")
     rows = [{"recipient": "9123 4567", "address": "Blk 1\r\nClementi Ave 1\x07\tUnit 01-01"}]
 
     load_rows(campaign, rows, tmp_path=tmp_path)

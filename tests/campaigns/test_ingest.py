@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from campaigns import services
 from campaigns.models import CampaignStats, Message, MessageStatus, RecipientFileStatus, Suppression
+from channels_email import services as email_services
 from tests.factories import csv_bytes, load_rows, make_email_campaign, people
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("counters_hold")]
@@ -91,7 +92,7 @@ def test_new_upload_replaces_the_list(officer: Any, tmp_path: Path) -> None:
 def test_template_edit_that_needs_a_missing_column_clears_the_list(officer: Any, tmp_path: Path) -> None:
     campaign = make_email_campaign(officer, people(3), tmp_path=tmp_path)
 
-    services.save_email_template(
+    email_services.save_email_template(
         campaign=campaign,
         subject="Hi {{name}}",
         body="<p>{{ clinic }}</p>",

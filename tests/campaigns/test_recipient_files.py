@@ -20,8 +20,11 @@ from campaigns.recipient_files import (
     inspect_recipient_file,
     read_recipient_rows,
 )
+from channels_email.addresses import normalise_email
+from common.phones import normalise_phone
 
 PNG_HEAD = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
+NORMALISERS = {"email": normalise_email, "sms": normalise_phone}
 SAVE_AS = 'Save it as "CSV UTF-8" and upload again.'
 
 
@@ -38,7 +41,7 @@ def read_all(
     keywords: Iterable[str] = (),
     max_rows: int = 1_000_000,
 ) -> list[RecipientRow]:
-    chunks = read_recipient_rows(path, channel=channel, keywords=keywords, max_rows=max_rows)
+    chunks = read_recipient_rows(path, normalise=NORMALISERS[channel], keywords=keywords, max_rows=max_rows)
     return [row for chunk in chunks for row in chunk]
 
 
@@ -209,7 +212,7 @@ def test_read_yields_chunks(tmp_path: Path) -> None:
     lines = ["recipient"] + [f"p{i}@example.com" for i in range(5)]
     path = write(tmp_path, "list.csv", "\n".join(lines).encode())
 
-    chunks = list(read_recipient_rows(path, channel="email", keywords=[], chunk_rows=2))
+    chunks = list(read_recipient_rows(path, normalise=normalise_email, keywords=[], chunk_rows=2))
 
     assert [[row.row for row in chunk] for chunk in chunks] == [[2, 3], [4, 5], [6]]
 
@@ -318,7 +321,7 @@ def test_refuse_latin1_names_the_byte_and_row(tmp_path: Path) -> None:
 def test_refuse_latin1_midstream_after_inspect_passed(tmp_path: Path) -> None:
     lines = ["recipient,name"] + [f"p{i}@example.com,P" for i in range(1_500)] + ["late@example.com,Zoé"]
     path = write(tmp_path, "list.csv", "\n".join(lines).encode("latin-1"))
-    chunks = read_recipient_rows(path, channel="email", keywords=[], chunk_rows=1_000)
+    chunks = read_recipient_rows(path, normalise=normalise_email, keywords=[], chunk_rows=1_000)
 
     assert inspect_recipient_file(path, keywords=[]).headers == ["recipient", "name"]
     assert len(next(chunks)) == 1_000
@@ -363,7 +366,7 @@ def test_refuse_short_row_that_pandas_would_pad(tmp_path: Path) -> None:
 def test_refuse_ragged_row_midstream_after_chunks_were_yielded(tmp_path: Path) -> None:
     lines = ["recipient,name"] + [f"p{i}@example.com,P" for i in range(10)] + ["late@example.com"]
     path = write(tmp_path, "list.csv", "\n".join(lines).encode())
-    chunks = read_recipient_rows(path, channel="email", keywords=[], chunk_rows=4)
+    chunks = read_recipient_rows(path, normalise=normalise_email, keywords=[], chunk_rows=4)
 
     assert len(next(chunks)) == 4
     with pytest.raises(RecipientFileError, match=r"^Row 12 has 1 cell but the header has 2\.$"):

@@ -10,6 +10,7 @@ from redis import Redis
 from campaigns import selectors, services
 from campaigns.models import Campaign, CampaignStats, CampaignStatus, RecipientFile, RecipientFileStatus
 from campaigns.progress import record_sent
+from channels_email import services as email_services
 
 
 @pytest.fixture(autouse=True)
@@ -82,7 +83,7 @@ def test_campaign_steps_of_a_new_draft(officer: Any) -> None:
 @pytest.mark.django_db
 def test_campaign_steps_once_a_list_is_ready(officer: Any) -> None:
     campaign = services.create_campaign(owner=officer, name="Ready", channel="email")
-    services.save_email_template(
+    email_services.save_email_template(
         campaign=campaign, subject="Hi", body="<p>Hi</p>", body_format="rich", sender_name="", reply_to=""
     )
     recipient_file = RecipientFile.objects.create(
@@ -180,7 +181,7 @@ def test_export_columns_come_from_the_loaded_list_not_a_failed_upload(officer: A
 @pytest.mark.django_db
 def test_file_columns_put_recipient_first_once(officer: Any) -> None:
     campaign = services.create_campaign(owner=officer, name="Cols", channel="email")
-    services.save_email_template(
+    email_services.save_email_template(
         campaign=campaign,
         subject="{{name}}",
         body="<p>{{recipient}} {{ward}}</p>",

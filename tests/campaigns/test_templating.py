@@ -17,9 +17,13 @@ from campaigns.templating import (
     Slot,
     TemplateError,
     TemplateProblem,
+    compile_template,
+)
+from channels_email import services as email_services
+from channels_email.templating import (
     check_link_schemes,
     compile_email_body,
-    compile_template,
+    html_value,
     markdown_to_html,
     sanitize_email_html,
 )
@@ -214,7 +218,7 @@ def test_render_plain_text_inserts_values_verbatim() -> None:
 def test_render_html_escapes_script_in_value() -> None:
     template = compile_email_body("<p>Hi {{ name }}</p>")
 
-    rendered = template.render({"name": '<script>alert("x")</script>'}, html=True)
+    rendered = template.render({"name": '<script>alert("x")</script>'}, fill=html_value)
 
     assert rendered == "<p>Hi &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</p>"
 
@@ -222,7 +226,9 @@ def test_render_html_escapes_script_in_value() -> None:
 def test_render_html_url_keyword_becomes_link() -> None:
     template = compile_email_body("<p>Form: {{ form_link }} Site: {{ home_url }}</p>")
 
-    rendered = template.render({"form_link": "https://f.sg/a?b=1&c=2", "home_url": "http://x.sg"}, html=True)
+    rendered = template.render(
+        {"form_link": "https://f.sg/a?b=1&c=2", "home_url": "http://x.sg"}, fill=html_value
+    )
 
     assert rendered == (
         '<p>Form: <a href="https://f.sg/a?b=1&amp;c=2" rel="noopener noreferrer">https://f.sg/a?b=1&amp;c=2</a>'
@@ -241,7 +247,7 @@ def test_render_html_url_keyword_becomes_link() -> None:
     ],
 )
 def test_render_html_url_keyword_refuses_non_web_links(value: str, expected: str) -> None:
-    rendered = compile_email_body("<p>{{ form_link }}</p>").render({"form_link": value}, html=True)
+    rendered = compile_email_body("<p>{{ form_link }}</p>").render({"form_link": value}, fill=html_value)
 
     if value.startswith("https://"):
         assert rendered == f'<p><a href="{expected}" rel="noopener noreferrer">{expected}</a></p>'
@@ -254,7 +260,7 @@ def test_render_html_keyword_in_href_renders_only_the_url() -> None:
 
     assert template.parts[1] == Keyword("form_link", Slot.URL, "href")
     assert template.parts[1].in_attribute  # type: ignore[union-attr]
-    rendered = template.render({"form_link": "https://f.sg/?a=1&b=2"}, html=True)
+    rendered = template.render({"form_link": "https://f.sg/?a=1&b=2"}, fill=html_value)
     assert (
         rendered == '<p><a href="https://f.sg/?a=1&amp;b=2" rel="noopener noreferrer">Open the form</a></p>'
     )
@@ -264,13 +270,16 @@ def test_render_html_keyword_in_href_renders_only_the_url() -> None:
 def test_render_html_keyword_in_href_drops_unsafe_url(value: str) -> None:
     template = compile_email_body('<a href="{{ form_link }}">Open</a>')
 
-    assert template.render({"form_link": value}, html=True) == '<a href="" rel="noopener noreferrer">Open</a>'
+    assert (
+        template.render({"form_link": value}, fill=html_value)
+        == '<a href="" rel="noopener noreferrer">Open</a>'
+    )
 
 
 def test_render_html_keyword_in_href_allows_mailto() -> None:
     template = compile_email_body('<a href="{{ contact }}">Write</a>')
 
-    rendered = template.render({"contact": "mailto:help@x.sg"}, html=True)
+    rendered = template.render({"contact": "mailto:help@x.sg"}, fill=html_value)
 
     assert rendered == '<a href="mailto:help@x.sg" rel="noopener noreferrer">Write</a>'
 
@@ -279,14 +288,14 @@ def test_render_html_keyword_after_officer_scheme_is_escaped_text() -> None:
     template = compile_email_body('<a href="https://x.sg/?id={{ id }}">Go</a>')
 
     assert template.parts[1] == Keyword("id", Slot.ATTRIBUTE, "href")
-    rendered = template.render({"id": 'javascript:1"x'}, html=True)
+    rendered = template.render({"id": 'javascript:1"x'}, fill=html_value)
     assert rendered == '<a href="https://x.sg/?id=javascript:1&quot;x" rel="noopener noreferrer">Go</a>'
 
 
 def test_render_html_second_keyword_in_href_cannot_supply_a_scheme() -> None:
     template = compile_email_body('<a href="{{ base_url }}{{ path }}">Go</a>')
 
-    rendered = template.render({"base_url": "", "path": "javascript:alert(1)"}, html=True)
+    rendered = template.render({"base_url": "", "path": "javascript:alert(1)"}, fill=html_value)
 
     assert rendered == '<a href="javascript%3Aalert(1)" rel="noopener noreferrer">Go</a>'
 
@@ -294,7 +303,7 @@ def test_render_html_second_keyword_in_href_cannot_supply_a_scheme() -> None:
 def test_render_html_keyword_inside_link_text_is_not_linked_again() -> None:
     template = compile_email_body('<a href="{{ form_link }}">{{ form_link }}</a>')
 
-    rendered = template.render({"form_link": "https://f.sg"}, html=True)
+    rendered = template.render({"form_link": "https://f.sg"}, fill=html_value)
 
     assert rendered == '<a href="https://f.sg" rel="noopener noreferrer">https://f.sg</a>'
 
@@ -302,10 +311,10 @@ def test_render_html_keyword_inside_link_text_is_not_linked_again() -> None:
 def test_render_html_image_keyword_requires_https() -> None:
     template = compile_email_body('<img src="{{ photo_url }}" alt="{{ name }}">')
 
-    assert template.render({"photo_url": "https://c.sg/a.png", "name": 'A "B"'}, html=True) == (
+    assert template.render({"photo_url": "https://c.sg/a.png", "name": 'A "B"'}, fill=html_value) == (
         '<img src="https://c.sg/a.png" alt="A &quot;B&quot;">'
     )
-    assert template.render({"photo_url": "http://c.sg/a.png", "name": "A"}, html=True) == (
+    assert template.render({"photo_url": "http://c.sg/a.png", "name": "A"}, fill=html_value) == (
         '<img src="" alt="A">'
     )
 
@@ -354,7 +363,7 @@ def test_saving_a_template_that_smuggles_a_scheme_is_refused(officer: Any) -> No
     campaign = services.create_campaign(owner=officer, name="Links", channel="email")
 
     with pytest.raises(TemplateError) as caught:
-        services.save_email_template(
+        email_services.save_email_template(
             campaign=campaign,
             subject="Hi",
             body='<a href="{{x}}javascript:alert(1)">Open</a>',
@@ -371,7 +380,7 @@ def test_saving_a_template_that_smuggles_a_scheme_is_refused(officer: Any) -> No
 def test_a_template_saved_before_the_check_renders_no_scheme_from_its_own_text() -> None:
     template = compile_email_body(sanitize_email_html('<a href="{{x}}javascript:alert(1)">Open</a>'))
 
-    rendered = template.render({"x": ""}, html=True)
+    rendered = template.render({"x": ""}, fill=html_value)
 
     assert rendered == '<a href="javascript%3Aalert(1)" rel="noopener noreferrer">Open</a>'
 
@@ -441,7 +450,7 @@ def test_no_rendered_email_carries_a_dangerous_url_whatever_the_values(
             return
     template = compile_email_body(sanitize_email_html(body))
 
-    rendered = template.render({**values, "b_link": values["b"], "c_url": values["c"]}, html=True)
+    rendered = template.render({**values, "b_link": values["b"], "c_url": values["c"]}, fill=html_value)
 
     assert not _DANGEROUS & set(_url_schemes(rendered)), rendered
 
@@ -576,6 +585,6 @@ def test_html_to_text_collapses_html_whitespace_and_tables() -> None:
 def test_html_to_text_of_rendered_body_matches_html_version() -> None:
     template = compile_email_body('<p>Hi {{ name }},</p><p><a href="{{ form_link }}">Confirm</a></p>')
 
-    rendered = template.render({"name": "Ann <A>", "form_link": "https://f.sg/1"}, html=True)
+    rendered = template.render({"name": "Ann <A>", "form_link": "https://f.sg/1"}, fill=html_value)
 
     assert html_to_text(rendered) == "Hi Ann <A>,\n\nConfirm (https://f.sg/1)"

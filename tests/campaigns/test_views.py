@@ -32,6 +32,7 @@ from campaigns.models import (
 )
 from campaigns.progress import record_sent
 from campaigns.tasks import ingest_progress_key
+from channels_email import services as email_services
 from channels_email.models import InboxMessage
 
 pytestmark = pytest.mark.django_db
@@ -94,7 +95,7 @@ def csv_rows(response: Any) -> list[list[str]]:
 def make_campaign(owner: Any, name: str = "Vaccination reminder", *, template: bool = True) -> Campaign:
     campaign = services.create_campaign(owner=owner, name=name, channel="email")
     if template:
-        services.save_email_template(
+        email_services.save_email_template(
             campaign=campaign, subject=SUBJECT, body=BODY, body_format="rich", sender_name="", reply_to=""
         )
     return Campaign.objects.select_related("stats").get(pk=campaign.pk)

@@ -5,7 +5,8 @@ import random
 import pytest
 from email_validator import EmailNotValidError, validate_email
 
-from channels_email.addresses import InvalidRecipient, is_fast_email, normalise_email
+from channels_email.addresses import is_fast_email, normalise_email
+from common.recipients import InvalidRecipient
 
 
 @pytest.mark.parametrize(

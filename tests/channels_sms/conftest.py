@@ -13,6 +13,7 @@ from accounts.models import User
 from campaigns import services
 from campaigns.models import Campaign
 from channels_sms import encryption
+from channels_sms import services as sms_services
 from channels_sms.models import TwilioCredential
 from channels_sms.services import choose_credential
 from tests.factories import load_rows
@@ -95,7 +96,7 @@ def make_sms_campaign(
 ) -> Campaign:
     """A draft SMS campaign with its template, recipients loaded inline, and its credential."""
     campaign = services.create_campaign(owner=owner, name=name, channel="sms")
-    services.save_sms_template(campaign=campaign, body=body)
+    sms_services.save_sms_template(campaign=campaign, body=body)
     if rows:
         load_rows(campaign, rows, tmp_path=tmp_path)
     if credential is not None:

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from accounts.models import User
-from campaigns import services
 from campaigns.models import CampaignStats, Message, RecipientFile
+from channels_sms import services as sms_services
 from channels_sms.models import SmsCampaignSettings
 from tests.channels_sms.conftest import make_sms_campaign, number, phones
 
@@ -60,7 +60,7 @@ def test_shorter_template_brings_back_messages_it_no_longer_makes_too_long(
 ) -> None:
     campaign = make_sms_campaign(officer, rows_with_notes(100, 1603), tmp_path=tmp_path, body=BODY)
 
-    services.save_sms_template(campaign=campaign, body="{{note}}")
+    sms_services.save_sms_template(campaign=campaign, body="{{note}}")
 
     assert set(Message.objects.filter(campaign=campaign).values_list("status", "error")) == {("queued", "")}
     stats = CampaignStats.objects.get(pk=campaign.pk)
@@ -69,7 +69,7 @@ def test_shorter_template_brings_back_messages_it_no_longer_makes_too_long(
     assert (recipient_file.valid, recipient_file.invalid) == (2, 0)
     assert SmsCampaignSettings.objects.get(campaign=campaign).too_long == 0
 
-    services.save_sms_template(campaign=campaign, body="Longer: " + BODY)
+    sms_services.save_sms_template(campaign=campaign, body="Longer: " + BODY)
 
     assert CampaignStats.objects.get(pk=campaign.pk).invalid == 1
     assert RecipientFile.objects.get(campaign=campaign).valid == 1

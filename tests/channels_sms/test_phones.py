@@ -4,8 +4,8 @@ import phonenumbers
 import pytest
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
-from channels_email.addresses import InvalidRecipient
-from channels_sms.phones import normalise_phone
+from common.phones import normalise_phone
+from common.recipients import InvalidRecipient
 
 
 @pytest.mark.parametrize(

@@ -92,7 +92,7 @@ def make_campaign(
     status: str = CampaignStatus.DRAFT,
     name: str = "Telegram campaign",
 ) -> Campaign:
-    """A Telegram campaign row with its bot: the campaign path's own Telegram steps come later."""
+    """A Telegram campaign row with its bot, without the steps (test_campaigns.py goes through them)."""
     campaign = Campaign.objects.create(
         owner=owner, name=name, channel="telegram", body=body, send_rate=send_rate, status=status
     )

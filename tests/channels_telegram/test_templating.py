@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from accounts.models import User
 from campaigns.templating import TemplateError
 from channels_telegram.forms import TelegramTemplateForm
 from channels_telegram.recipients import message_problem
 from channels_telegram.templating import compile_layout, render_message, sanitise_template, visible_length
+from tests.channels_telegram.conftest import make_bot
 
 
 def render(template: str, **params: str) -> str:
@@ -76,8 +78,10 @@ def test_length_counts_text_not_tags_and_emoji_as_two() -> None:
     )
 
 
-def test_form_refuses_a_template_over_the_limit_before_any_keyword() -> None:
-    form = TelegramTemplateForm({"body": "<b>" + "x" * 4097 + "</b> {{name}}"})
+@pytest.mark.django_db
+def test_form_refuses_a_template_over_the_limit_before_any_keyword(officer: User) -> None:
+    bot, _ = make_bot(officer)
+    form = TelegramTemplateForm({"bot": bot.pk, "body": "<b>" + "x" * 4097 + "</b> {{name}}"}, user=officer)
 
     assert not form.is_valid()
     assert form.errors["body"] == [
@@ -85,8 +89,12 @@ def test_form_refuses_a_template_over_the_limit_before_any_keyword() -> None:
     ]
 
 
-def test_form_gives_the_sanitised_template() -> None:
-    form = TelegramTemplateForm({"body": "<p>Hi <b>{{Name}}</b></p><script>x</script>"})
+@pytest.mark.django_db
+def test_form_gives_the_sanitised_template(officer: User) -> None:
+    bot, _ = make_bot(officer)
+    form = TelegramTemplateForm(
+        {"bot": bot.pk, "body": "<p>Hi <b>{{Name}}</b></p><script>x</script>"}, user=officer
+    )
 
     assert form.is_valid()
     assert form.cleaned_data["body"] == "Hi <b>{{Name}}</b>"

@@ -5,7 +5,8 @@ from typing import Any
 import pytest
 
 from campaigns.models import Message, MessageStatus
-from campaigns.services import duplicate_campaign, preview_first
+from campaigns.services import duplicate_campaign
+from channels_email.channel import first_email
 from protected_email.models import ProtectedMessage, ProtectedTemplate
 from tests.factories import load_rows
 from tests.protected_email.sealing import derive, encrypted_rows, make_protected_campaign, open_payload
@@ -37,8 +38,9 @@ def test_upload_moves_ciphertext_out_of_messages(officer: Any, tmp_path: Any, se
 def test_email_carries_the_link_and_no_ciphertext(officer: Any, tmp_path: Any) -> None:
     campaign = make_protected_campaign(officer, PEOPLE[:1], tmp_path=tmp_path)
 
-    email = preview_first(campaign)
+    email = first_email(campaign)
 
+    assert email is not None
     protected = ProtectedMessage.objects.get()
     assert f"/p/{protected.id}/" in email.html
     assert protected.payload not in email.html

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from campaigns.templating import compile_email_body, sanitize_email_html
+from channels_email.templating import compile_email_body, sanitize_email_html
 from protected_email.selectors import template_parts
 
 CASES: list[dict[str, Any]] = json.loads((Path(__file__).parent / "render_cases.json").read_text())

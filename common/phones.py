@@ -1,4 +1,4 @@
-"""Phone numbers as SMS recipients: validate one cell and give its E.164 form.
+"""Phone numbers as SMS and Telegram recipients: validate one cell and give its E.164 form.
 
 Officers' sheets hold Singapore numbers written every way ("9123 4567", "+65 9123-4567",
 "6591234567"); other countries must be written with a leading "+". Only numbers that can receive
@@ -12,7 +12,7 @@ import re
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
-from channels_email.addresses import InvalidRecipient
+from common.recipients import InvalidRecipient
 
 NOT_A_PHONE_NUMBER = "Not a valid phone number"
 NOT_A_MOBILE_NUMBER = "Not a mobile number"

@@ -1,0 +1,119 @@
+"""A Telegram campaign's own steps: its bot and message, a test to the officer's own subscribed
+number, sending or scheduling. The campaign views find the campaign among the officer's own and
+hand it here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from campaigns import selectors as campaign_selectors
+from campaigns import services as campaign_services
+from campaigns.models import Campaign
+from campaigns.views.access import OfficerRequest
+from channels_telegram import selectors, services
+from channels_telegram.forms import TelegramSendForm, TelegramTemplateForm, TelegramTestForm
+from channels_telegram.recipients import HOW_TO_SUBSCRIBE
+from channels_telegram.templating import MAX_CHARACTERS
+
+
+def _steps(campaign: Campaign, active: int) -> dict[str, Any]:
+    recipient_file = campaign_selectors.current_recipient_file(campaign)
+    return {"steps": campaign_selectors.campaign_steps(campaign, recipient_file), "active_step": active}
+
+
+def template_page(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
+    bots = selectors.owned_bots(request.user)
+    initial = {"bot": selectors.campaign_bot(campaign) or bots.first(), "body": campaign.body}
+    form = TelegramTemplateForm(
+        request.POST if request.method == "POST" else None, user=request.user, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_telegram_template(campaign=campaign, **form.cleaned_data)
+        except (campaign_services.CampaignError, services.BotError) as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Message saved.")
+            return redirect("campaigns:recipients", pk=campaign.pk)
+    context = {
+        "campaign": campaign,
+        "form": form,
+        "columns": campaign_selectors.file_columns(campaign),
+        "has_bots": bots.exists(),
+        "max_characters": MAX_CHARACTERS,
+    }
+    return render(request, "channels_telegram/template.html", context | _steps(campaign, 1))
+
+
+def test_page(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
+    form = TelegramTestForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        to = form.cleaned_data["phone"]
+        try:
+            services.send_telegram_test(campaign=campaign, to=to)
+        except campaign_services.CampaignError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"Test message sent to {to} on Telegram.")
+            return redirect("campaigns:test_send", pk=campaign.pk)
+    context = {
+        "campaign": campaign,
+        "form": form,
+        "first": campaign_services.first_message(campaign),
+        "bot": selectors.campaign_bot(campaign),
+    }
+    return render(request, "channels_telegram/test_send.html", context | _steps(campaign, 3))
+
+
+def send_page(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
+    bot = selectors.campaign_bot(campaign)
+    if bot is None:
+        messages.error(request, "Choose one of your Telegram bots first.")
+        return redirect("campaigns:template", pk=campaign.pk)
+    scheduling = "schedule" in request.POST
+    data = request.POST if request.method == "POST" else None
+    form = TelegramSendForm(data, scheduling=scheduling, bot=bot)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _send_or_schedule(request, campaign, form.cleaned_data, scheduling=scheduling)
+        except campaign_services.CampaignError as error:
+            form.add_error(None, str(error))
+        else:
+            return redirect("campaigns:detail", pk=campaign.pk)
+    context = {
+        "campaign": campaign,
+        "form": form,
+        "bot": bot,
+        "count": campaign.stats.queued,
+        "ready": campaign.has_template and campaign.stats.queued > 0,
+    }
+    return render(request, "channels_telegram/send.html", context | _steps(campaign, 4))
+
+
+def _send_or_schedule(
+    request: OfficerRequest, campaign: Campaign, data: dict[str, Any], *, scheduling: bool
+) -> None:
+    if scheduling:
+        at = data["scheduled_at"]
+        services.schedule_telegram_campaign(
+            campaign=campaign, by=request.user, at=at, send_rate=data["send_rate"]
+        )
+        when = date_format(timezone.localtime(at), "j M Y, H:i")
+        messages.success(request, f"“{campaign.name}” will be sent on {when} (Singapore time).")
+    else:
+        services.launch_telegram_campaign(campaign=campaign, by=request.user, send_rate=data["send_rate"])
+        messages.success(request, f"Sending “{campaign.name}” has started.")
+
+
+def upload_context(campaign: Campaign) -> dict[str, object]:
+    return {
+        "channel_summary": "channels_telegram/_upload_summary.html",
+        "telegram": selectors.campaign_telegram_settings(campaign),
+        "how_to_subscribe": HOW_TO_SUBSCRIBE,
+    }
