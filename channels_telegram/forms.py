@@ -61,7 +61,9 @@ class TelegramTemplateForm(forms.Form):
     )
     body = forms.CharField(
         label="Message",
-        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "true"}),
+        widget=forms.Textarea(
+            attrs={"rows": 8, "spellcheck": "true", "data-telegram-counter": "telegram-count"}
+        ),
         # Django puts help text into the page as HTML: the tags are written as entities to show.
         help_text="Write {{keyword}} where each recipient's own value goes. Formatting: &lt;b&gt;, "
         "&lt;i&gt;, &lt;u&gt;, &lt;s&gt;, &lt;code&gt;, &lt;pre&gt; and "

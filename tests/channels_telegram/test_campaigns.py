@@ -159,6 +159,9 @@ def test_template_step_saves_the_bot_and_the_sanitised_message(
     campaign.refresh_from_db()
     assert (campaign.body, campaign.keywords) == ("Hi <b>{{ name }}</b>", ["name"])
     assert CampaignTelegramSettings.objects.get(campaign=campaign).bot == bot
+    saved = officer_client.get(f"/campaigns/{campaign.pk}/template/").content.decode()
+    # "Hi {{ name }}": the tags do not count, the keyword counts as written.
+    assert 'data-testid="telegram-characters">13</span> of 4,096 characters' in saved
 
 
 def test_template_step_refuses_another_officers_bot(

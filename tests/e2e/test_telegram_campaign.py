@@ -52,7 +52,12 @@ def create_campaign(page: Page, site: str, name: str, *, shot: str = "") -> None
     page.get_by_label("Telegram", exact=True).check()
     page.get_by_role("button", name="Create campaign").click()
     expect(page.get_by_label("Send with")).to_have_value(str(TelegramBot.objects.get().pk))
-    page.get_by_label(re.compile(r"^\s*Message")).fill(BODY)
+    message = page.get_by_label(re.compile(r"^\s*Message"))
+    message.fill("x" * 4097)
+    expect(page.get_by_test_id("telegram-over")).to_be_visible()
+    message.fill(BODY)
+    expect(page.get_by_test_id("telegram-characters")).to_have_text("42")  # tags do not count
+    expect(page.get_by_test_id("telegram-over")).to_be_hidden()
     if shot:
         shoot(page, shot)
     page.get_by_role("button", name="Save and continue").click()
