@@ -61,9 +61,13 @@ class TelegramTemplateForm(forms.Form):
     )
     body = forms.CharField(
         label="Message",
-        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "true"}),
-        help_text="Write {{keyword}} where each recipient's own value goes. Formatting: <b>, <i>, <u>, "
-        '<s>, <code>, <pre> and <a href="https://…">links</a>.',
+        widget=forms.Textarea(
+            attrs={"rows": 8, "spellcheck": "true", "data-telegram-counter": "telegram-count"}
+        ),
+        # Django puts help text into the page as HTML: the tags are written as entities to show.
+        help_text="Write {{keyword}} where each recipient's own value goes. Formatting: &lt;b&gt;, "
+        "&lt;i&gt;, &lt;u&gt;, &lt;s&gt;, &lt;code&gt;, &lt;pre&gt; and "
+        '&lt;a href="https://…"&gt;links&lt;/a&gt;.',
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:

@@ -15,11 +15,12 @@ from django.utils.formats import date_format
 from campaigns import selectors as campaign_selectors
 from campaigns import services as campaign_services
 from campaigns.models import Campaign
+from campaigns.templating import TemplateError
 from campaigns.views.access import OfficerRequest
 from channels_telegram import selectors, services
 from channels_telegram.forms import TelegramSendForm, TelegramTemplateForm, TelegramTestForm
 from channels_telegram.recipients import HOW_TO_SUBSCRIBE
-from channels_telegram.templating import MAX_CHARACTERS
+from channels_telegram.templating import MAX_CHARACTERS, sanitise_template, visible_length
 
 
 def _steps(campaign: Campaign, active: int) -> dict[str, Any]:
@@ -47,8 +48,18 @@ def template_page(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
         "columns": campaign_selectors.file_columns(campaign),
         "has_bots": bots.exists(),
         "max_characters": MAX_CHARACTERS,
+        "characters": _length_as_written(str(form["body"].value() or "")),
     }
     return render(request, "channels_telegram/template.html", context | _steps(campaign, 1))
+
+
+def _length_as_written(body: str) -> int:
+    """What the counter shows before any typing: the text as Telegram will count it, keywords as
+    written (the page's script counts the same way as the officer types)."""
+    try:
+        return visible_length(sanitise_template(body))
+    except TemplateError:
+        return visible_length(body)
 
 
 def test_page(request: OfficerRequest, campaign: Campaign) -> HttpResponse:

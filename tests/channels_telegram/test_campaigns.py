@@ -146,15 +146,22 @@ def test_template_step_saves_the_bot_and_the_sanitised_message(
     bot, _ = make_bot(officer)
     campaign = campaign_services.create_campaign(owner=officer, name="Slots", channel="telegram")
 
+    page = officer_client.get(f"/campaigns/{campaign.pk}/template/").content.decode()
     response = officer_client.post(
         f"/campaigns/{campaign.pk}/template/",
         {"bot": bot.pk, "body": "<p>Hi <b>{{ name }}</b></p><script>x()</script>"},
     )
 
+    # The formatting the help names shows as text: no tag of it reaches the page.
+    assert "Formatting: &lt;b&gt;, &lt;i&gt;, &lt;u&gt;, &lt;s&gt;, &lt;code&gt;, &lt;pre&gt; and" in page
+    assert "<code>," not in page and "<s>," not in page
     assert response.status_code == 302
     campaign.refresh_from_db()
     assert (campaign.body, campaign.keywords) == ("Hi <b>{{ name }}</b>", ["name"])
     assert CampaignTelegramSettings.objects.get(campaign=campaign).bot == bot
+    saved = officer_client.get(f"/campaigns/{campaign.pk}/template/").content.decode()
+    # "Hi {{ name }}": the tags do not count, the keyword counts as written.
+    assert 'data-testid="telegram-characters">13</span> of 4,096 characters' in saved
 
 
 def test_template_step_refuses_another_officers_bot(

@@ -46,13 +46,20 @@ def residents_csv(path: Path) -> Path:
     return path
 
 
-def create_campaign(page: Page, site: str, name: str) -> None:
+def create_campaign(page: Page, site: str, name: str, *, shot: str = "") -> None:
     page.goto(f"{site}/campaigns/new/")
     page.get_by_label("Campaign name").fill(name)
     page.get_by_label("Telegram", exact=True).check()
     page.get_by_role("button", name="Create campaign").click()
     expect(page.get_by_label("Send with")).to_have_value(str(TelegramBot.objects.get().pk))
-    page.get_by_label(re.compile(r"^\s*Message")).fill(BODY)
+    message = page.get_by_label(re.compile(r"^\s*Message"))
+    message.fill("x" * 4097)
+    expect(page.get_by_test_id("telegram-over")).to_be_visible()
+    message.fill(BODY)
+    expect(page.get_by_test_id("telegram-characters")).to_have_text("42")  # tags do not count
+    expect(page.get_by_test_id("telegram-over")).to_be_hidden()
+    if shot:
+        shoot(page, shot)
     page.get_by_role("button", name="Save and continue").click()
 
 
@@ -80,7 +87,7 @@ def test_officer_sends_a_telegram_campaign_to_subscribers_only(
     # 50 residents press Start; 5 share someone else's contact and are refused.
     assert Counter(subscribe_residents(telegram)) == {"subscribed": 45, "refused": 5}
 
-    create_campaign(page, site, "Clinic slots on Telegram")
+    create_campaign(page, site, "Clinic slots on Telegram", shot="telegram-template")
     upload(page, residents_csv(tmp_path / "residents.csv"))
     expect(page.get_by_test_id("count-total")).to_have_text("60", timeout=30_000)
     expect(page.get_by_test_id("count-valid")).to_have_text("45")
