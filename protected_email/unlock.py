@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from django.db import transaction
 from django.db.models import F
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from campaigns.models import Message
@@ -135,9 +136,7 @@ def record_opened(message: ProtectedMessage, now: datetime) -> None:
     ProtectedTemplate.objects.filter(campaign_id=message.campaign_id).update(opened=F("opened") + 1)
     if message.message_id is not None:
         stamp = now.astimezone(UTC).isoformat().replace("+00:00", "Z")
-        Message.objects.filter(pk=message.message_id).update(params=_with_opened(message.message_id, stamp))
-
-
-def _with_opened(message_id: int, stamp: str) -> dict[str, str]:
-    params = Message.objects.filter(pk=message_id).values_list("params", flat=True).first() or {}
-    return {**params, "opened_at": stamp}
+        # The export reads the recipient's columns from params: the time joins them there.
+        Message.objects.filter(pk=message.message_id).update(
+            params=RawSQL("params || jsonb_build_object('opened_at', %s::text)", [stamp])
+        )

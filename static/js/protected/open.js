@@ -62,6 +62,11 @@
     }
   }
 
+  if (!window.isSecureContext || !window.crypto || !window.crypto.subtle) {
+    fail("This page must be opened over HTTPS to decrypt your message.");
+    button.disabled = true;
+    return;
+  }
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const password = form.querySelector("#password").value;

@@ -238,6 +238,12 @@
     find("[data-protect-file]").disabled = false;
   }
 
+  if (!window.isSecureContext || !window.crypto || !window.crypto.subtle) {
+    // WebCrypto exists only on HTTPS pages (and on this computer's own address).
+    showProblems(["Encryption needs this page to be opened over HTTPS."]);
+    find("[data-protect-file]").disabled = true;
+    return;
+  }
   find("[data-protect-file]").addEventListener("change", (event) => {
     if (event.target.files.length) choose(event.target.files[0]);
   });
