@@ -137,6 +137,53 @@ def restore_set_aside(campaign_id: int, *, code: str, ids: Sequence[int]) -> int
     return moved
 
 
+_SET_ASIDE_ROWS_SQL = """
+UPDATE campaigns_message AS m SET status = v.status, error_code = v.code, error = v.error
+FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) AS v(id, status, code, error)
+WHERE m.id = v.id AND m.campaign_id = %s AND m.status = 'queued'
+RETURNING v.status
+"""
+_RESTORE_CODES_SQL = """
+WITH aside AS (
+    SELECT id, status FROM campaigns_message
+    WHERE campaign_id = %s AND status IN ('invalid', 'suppressed') AND error_code = ANY(%s)
+    FOR UPDATE
+)
+UPDATE campaigns_message AS m SET status = 'queued', error_code = '', error = ''
+FROM aside WHERE m.id = aside.id
+RETURNING aside.status
+"""
+_ASIDE = frozenset({MessageStatus.INVALID, MessageStatus.SUPPRESSED})
+
+
+def set_aside_rows(campaign_id: int, rows: Sequence[tuple[int, str, str, str]]) -> Counter[str]:
+    """Queued messages a channel will not send become invalid or suppressed.
+
+    `rows` are (message id, status, code, reason); returns how many moved to each status.
+    """
+    if not rows:
+        return Counter()
+    if unknown := {status for _, status, _, _ in rows} - _ASIDE:
+        raise ValueError(f"Rows are set aside as invalid or suppressed, not {sorted(unknown)}")
+    ids, statuses, codes, reasons = (list(column) for column in zip(*rows, strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(_SET_ASIDE_ROWS_SQL, [ids, statuses, codes, reasons, campaign_id])
+        moved = Counter(status for (status,) in cursor.fetchall())
+    _shift(campaign_id, {(MessageStatus.QUEUED, status): n for status, n in moved.items()})
+    return moved
+
+
+def restore_codes(campaign_id: int, codes: Sequence[str]) -> Counter[str]:
+    """Messages a channel set aside under `codes` go back to the queue, to be judged again;
+    returns how many came back from each status."""
+    with connection.cursor() as cursor:
+        cursor.execute(_RESTORE_CODES_SQL, [campaign_id, list(codes)])
+        restored = Counter(status for (status,) in cursor.fetchall())
+    moved: dict[tuple[str, str], int] = {(status, MessageStatus.QUEUED): n for status, n in restored.items()}
+    _shift(campaign_id, moved, claim_cursor=0)
+    return restored
+
+
 # --- Sending: claim, renew, record, sweep ------------------------------------------------
 
 

@@ -7,7 +7,8 @@ import re
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns.models import Campaign, CampaignStats, Message, RecipientFileStatus
+from campaigns import transitions
+from campaigns.models import Campaign, RecipientFileStatus
 from campaigns.services import CampaignError
 from campaigns.templating import RECIPIENT, TemplateError, TemplateProblem, compile_template
 from channels_email.services import compile_email_template
@@ -98,10 +99,7 @@ def _void_encrypted_list(campaign: Campaign) -> None:
     if current is None or current.status != RecipientFileStatus.READY:
         return
     ProtectedMessage.objects.filter(campaign=campaign).delete()
-    Message.objects.filter(campaign=campaign).delete()
-    CampaignStats.objects.filter(campaign=campaign).update(
-        total=0, queued=0, invalid=0, duplicate=0, suppressed=0
-    )
+    transitions.discard_loaded(campaign)
     current.status = RecipientFileStatus.FAILED
     current.error = "The protected message changed. Encrypt the recipient file again and upload it."
     current.save(update_fields=["status", "error"])

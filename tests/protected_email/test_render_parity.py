@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from channels_email.templating import compile_email_body, sanitize_email_html
+from channels_email.templating import compile_email_body, html_value, sanitize_email_html
 from protected_email.selectors import template_parts
 
 CASES: list[dict[str, Any]] = json.loads((Path(__file__).parent / "render_cases.json").read_text())
@@ -33,7 +33,7 @@ def _compiled(template: str) -> Any:
 
 @pytest.mark.parametrize("case", CASES, ids=[case["name"] for case in CASES])
 def test_python_renderer(case: dict[str, Any]) -> None:
-    assert _compiled(case["template"]).render(case["values"], html=True) == case["expected"]
+    assert _compiled(case["template"]).render(case["values"], fill=html_value) == case["expected"]
 
 
 def test_javascript_renderer_matches_every_case() -> None:
