@@ -150,10 +150,19 @@ def test_a_scheduled_launch_and_an_upload_go_through_during_two_full_speed_sends
             "the upload to be read",
         )
         still_sending = [status_of(campaign) for campaign in big]
+        # And the launched campaign takes its turn beside the two big ones: all five sent.
+        finished = wait_for(
+            lambda: status_of(scheduled) == CampaignStatus.SENT, 60, "the scheduled campaign to finish"
+        )
+        later = {m["to"][0] for m in ses_provider.messages() if m["to"][0].endswith("@later.example.com")}
     finally:
         for worker in workers:
             worker.stop()
-    print(f"during two full-speed sends: launched in {launched:.1f} s, upload read in {ingested:.1f} s")
+    print(
+        f"during two full-speed sends: launched in {launched:.1f} s, upload read in {ingested:.1f} s, "
+        f"sent {finished:.1f} s after that"
+    )
+    assert later == {f"person{i}@later.example.com" for i in range(5)}
     # The test only shows something if both big campaigns were still sending meanwhile.
     assert still_sending == [CampaignStatus.SENDING, CampaignStatus.SENDING]
     for worker in workers:
