@@ -47,6 +47,8 @@ def test_only_campaign_batches_are_queued_where_sending_runs() -> None:
         ("channels_sms.apply_status_callback", "control"),
         ("campaigns.ingest_recipient_file", "ingest"),
         ("api.send_transactional_email", "transactional"),
+        ("webhooks.send_due_deliveries", "control"),
+        ("webhooks.attempt_delivery", "webhooks"),
     ],
 )
 def test_control_work_has_its_own_queue(task: str, queue: str) -> None:
@@ -66,11 +68,23 @@ def test_every_queue_has_a_worker_in_the_procfile_and_docker_compose() -> None:
         assert f"--queues={queue} " in commands + " ", queue
 
 
-def test_beat_never_lets_a_launch_or_sweep_expire_unrun() -> None:
+def test_no_beat_task_can_expire_unrun() -> None:
     """An expired task is dropped by the worker ("Discarding revoked task"): a launch would be lost."""
-    for name in ("campaigns.launch_due_campaigns", "campaigns.sweep_stale_batches"):
-        entry = settings.CELERY_BEAT_SCHEDULE[name]
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
         assert "expires" not in dict(entry.get("options") or {}), name  # type: ignore[call-overload]
+
+
+# Daily housekeeping of the webhooks app, run beside its calls: it may wait its turn.
+MAY_WAIT = {"webhooks.purge_old_events"}
+
+
+def test_beat_tasks_run_on_control_never_behind_sending_or_webhook_calls() -> None:
+    elsewhere = {
+        str(entry["task"]): queue_of(str(entry["task"]))
+        for entry in settings.CELERY_BEAT_SCHEDULE.values()
+        if queue_of(str(entry["task"])) != "control" and entry["task"] not in MAY_WAIT
+    }
+    assert elsewhere == {}
 
 
 @pytest.mark.django_db(transaction=True)
