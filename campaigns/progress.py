@@ -45,10 +45,14 @@ class Timeline:
     per_second: dict[int, int]
 
     def rate(self, now: float) -> float:
-        """Messages per second over the last few seconds."""
-        start = int(now) - RATE_WINDOW_SECONDS
+        """Messages per second over the last few whole seconds, or since the first send if that
+        was more recent (so a send's first seconds are not averaged with the quiet before it)."""
+        if not self.per_second:
+            return 0.0
+        window = max(1, min(RATE_WINDOW_SECONDS, int(now) - min(self.per_second)))
+        start = int(now) - window
         recent = sum(count for second, count in self.per_second.items() if start <= second < int(now))
-        return recent / RATE_WINDOW_SECONDS
+        return recent / window
 
     def steps(self, points: int = 60) -> tuple[int, list[tuple[int, int]]]:
         """The step in seconds, and (start second, sent) for every step from the first send to

@@ -378,7 +378,6 @@ CELERY_TASK_ROUTES = {
     # Calls to agencies' own servers wait on them (up to 10 s each): a queue and worker of
     # their own, so a slow receiver never delays a message.
     "webhooks.attempt_delivery": {"queue": "webhooks"},
-    "webhooks.send_due_deliveries": {"queue": "webhooks"},
     "webhooks.purge_old_events": {"queue": "webhooks"},
 }
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
@@ -409,12 +408,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 3600.0,
     },
     # Every 10 s: queue webhook deliveries whose retry is due (or whose task was lost). Retries
-    # are rows in PostgreSQL, not Celery ETA tasks: see webhooks/delivery.py for why.
-    "webhooks.send_due_deliveries": {
-        "task": "webhooks.send_due_deliveries",
-        "schedule": 10.0,
-        "options": {"expires": 9},
-    },
+    # are rows in PostgreSQL, not Celery ETA tasks: see webhooks/delivery.py for why. On the
+    # control queue, so slow receivers never hold it up; a tick that waited still runs (claims
+    # make a late or doubled one harmless).
+    "webhooks.send_due_deliveries": {"task": "webhooks.send_due_deliveries", "schedule": 10.0},
     # Daily at 03:30 Singapore time: forget webhook events and their delivery records after
     # WEBHOOKS_RETENTION_DAYS.
     "webhooks.purge_old_events": {

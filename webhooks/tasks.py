@@ -1,4 +1,5 @@
-"""Celery tasks of the webhooks: take ids, call a service. Routed to the "webhooks" queue."""
+"""Celery tasks of the webhooks: take ids, call a service. Attempts run on the "webhooks" queue,
+the sweep that queues due ones on "control"."""
 
 from __future__ import annotations
 

@@ -47,6 +47,8 @@ def test_only_campaign_batches_are_queued_where_sending_runs() -> None:
         ("channels_sms.apply_status_callback", "control"),
         ("campaigns.ingest_recipient_file", "ingest"),
         ("api.send_transactional_email", "transactional"),
+        ("webhooks.send_due_deliveries", "control"),
+        ("webhooks.attempt_delivery", "webhooks"),
     ],
 )
 def test_control_work_has_its_own_queue(task: str, queue: str) -> None:
@@ -66,11 +68,23 @@ def test_every_queue_has_a_worker_in_the_procfile_and_docker_compose() -> None:
         assert f"--queues={queue} " in commands + " ", queue
 
 
-def test_beat_never_lets_a_launch_or_sweep_expire_unrun() -> None:
+def test_no_beat_task_can_expire_unrun() -> None:
     """An expired task is dropped by the worker ("Discarding revoked task"): a launch would be lost."""
-    for name in ("campaigns.launch_due_campaigns", "campaigns.sweep_stale_batches"):
-        entry = settings.CELERY_BEAT_SCHEDULE[name]
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
         assert "expires" not in dict(entry.get("options") or {}), name  # type: ignore[call-overload]
+
+
+# Daily housekeeping of the webhooks app, run beside its calls: it may wait its turn.
+MAY_WAIT = {"webhooks.purge_old_events"}
+
+
+def test_beat_tasks_run_on_control_never_behind_sending_or_webhook_calls() -> None:
+    elsewhere = {
+        str(entry["task"]): queue_of(str(entry["task"]))
+        for entry in settings.CELERY_BEAT_SCHEDULE.values()
+        if queue_of(str(entry["task"])) != "control" and entry["task"] not in MAY_WAIT
+    }
+    assert elsewhere == {}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -150,10 +164,19 @@ def test_a_scheduled_launch_and_an_upload_go_through_during_two_full_speed_sends
             "the upload to be read",
         )
         still_sending = [status_of(campaign) for campaign in big]
+        # And the launched campaign takes its turn beside the two big ones: all five sent.
+        finished = wait_for(
+            lambda: status_of(scheduled) == CampaignStatus.SENT, 60, "the scheduled campaign to finish"
+        )
+        later = {m["to"][0] for m in ses_provider.messages() if m["to"][0].endswith("@later.example.com")}
     finally:
         for worker in workers:
             worker.stop()
-    print(f"during two full-speed sends: launched in {launched:.1f} s, upload read in {ingested:.1f} s")
+    print(
+        f"during two full-speed sends: launched in {launched:.1f} s, upload read in {ingested:.1f} s, "
+        f"sent {finished:.1f} s after that"
+    )
+    assert later == {f"person{i}@later.example.com" for i in range(5)}
     # The test only shows something if both big campaigns were still sending meanwhile.
     assert still_sending == [CampaignStatus.SENDING, CampaignStatus.SENDING]
     for worker in workers:

@@ -118,8 +118,8 @@ def test_campaign_progress_uses_counters_and_the_timeline(officer: Any) -> None:
     progress = selectors.campaign_progress(campaign, now=NEW_YEAR + 9)
 
     assert progress.percent == 45  # 30 sent, 10 failed and 10 invalid: 50 of the 110 rows
-    assert progress.rate == 5.0  # 50 in the last 10 s
-    assert progress.seconds_left == 13  # 60 queued at 5 a second, rounded up
+    assert progress.rate == 5.6  # 50 in the 9 whole seconds since the first send
+    assert progress.seconds_left == 11  # 60 queued at 5.6 a second, rounded up
     # A second a point, quiet seconds included, labelled in Singapore time, 24-hour.
     assert progress.chart == selectors.Chart(
         1,
@@ -132,6 +132,20 @@ def test_campaign_progress_uses_counters_and_the_timeline(officer: Any) -> None:
             ("08:00:05", 10.0),
         ],
     )
+
+
+@pytest.mark.django_db
+def test_the_rate_in_a_sends_first_seconds_counts_only_those_seconds(officer: Any) -> None:
+    campaign = services.create_campaign(owner=officer, name="Starting", channel="email")
+    CampaignStats.objects.filter(pk=campaign.pk).update(total=100, queued=88, sent=12)
+    campaign = Campaign.objects.select_related("stats").get(pk=campaign.pk)
+    record_sent(campaign.pk, 6, now=NEW_YEAR)
+    record_sent(campaign.pk, 6, now=NEW_YEAR + 1)
+
+    progress = selectors.campaign_progress(campaign, now=NEW_YEAR + 2.5)
+
+    assert progress.rate == 6.0  # 12 in the 2 whole seconds since the first send, not 12 in 10
+    assert progress.seconds_left == 15  # 88 queued at 6 a second, rounded up
 
 
 @pytest.mark.django_db

@@ -50,6 +50,12 @@ def test_progress_adds_up_to_the_rows_of_the_file_while_sending(
     assert (during["total"], during["suppressed"], during["invalid"]) == (61, 1, 1)
     assert sum(during[name] for name in ADDS_UP) == 61
     assert during["sending"] + during["queued"] > 0  # in flight rows are shown, not missing
+    # Progress moves as messages go: at 6 a second the page shows some sent, some still to go.
+    expect(page.get_by_test_id("stat-sent")).to_have_text(
+        re.compile(r"^([1-9]|[1-4]\d|5[0-8])$"), timeout=10_000
+    )
+    partway = figures(page)
+    assert sum(partway[name] for name in ADDS_UP) == 61
     shoot(page, "progress-sending")
 
     expect(page.get_by_test_id("status").first).to_have_text("Sent", timeout=60_000)

@@ -64,7 +64,7 @@ def webhook_worker(ses_provider: Any, tmp_path: Path) -> Iterator[Worker]:
     with app.connection_for_write() as conn:
         conn.default_channel.queue_purge("webhooks")  # type: ignore[attr-defined]
     environment = worker_environment(ses_provider.url, WEBHOOKS_ALLOW_LOOPBACK="1")
-    worker = Worker(environment, tmp_path / "worker.log", queues="transactional,webhooks")
+    worker = Worker(environment, tmp_path / "worker.log", queues="transactional,webhooks,control")
     yield worker
     worker.stop()
 
