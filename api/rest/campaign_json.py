@@ -40,7 +40,9 @@ def owned_campaign(owner: User, campaign_id: int) -> Campaign:
         campaign = campaign_selectors.owned_campaign(owner, campaign_id)
     except Http404:
         raise not_found("Campaign") from None
-    if campaign.channel not in API_CHANNELS:
+    if campaign.channel not in API_CHANNELS or campaign.protected:
+        # A password-protected campaign needs the officer's browser: its recipients' passwords
+        # and messages must never reach a server, ours included.
         raise not_found("Campaign")
     return campaign
 

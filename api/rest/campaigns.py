@@ -99,7 +99,7 @@ def list_campaigns(request: HttpRequest) -> HttpResponse:
         channel=query.channel or "",
         status=query.status or "",
         search=(query.name or "").strip(),
-    ).filter(channel__in=API_CHANNELS)
+    ).filter(channel__in=API_CHANNELS, protected=False)
     rows = list(campaigns[query.offset : query.offset + query.limit + 1])
     data = [summary_json(campaign) for campaign in rows[: query.limit]]
     return respond(200, {"has_more": len(rows) > query.limit, "data": data})

@@ -381,3 +381,20 @@ def test_listing_costs_the_same_queries_for_one_campaign_or_three(api_client: Ap
         counts.append(len(queries))
 
     assert counts[0] == counts[1]
+
+
+def test_a_password_protected_campaign_is_out_of_the_apis_reach(
+    officer: Any, api_client: ApiClient, tmp_path: Path
+) -> None:
+    """Its passwords and messages must stay in the officer's browser: a key neither lists it nor
+    reaches it, though it is the key owner's own."""
+    from tests.protected_email.sealing import make_protected_campaign
+
+    resident = ("resident@example.com", "a-password", "<p>Negative</p>")
+    protected = make_protected_campaign(officer, [resident], tmp_path=tmp_path)
+
+    assert api_client.get(f"{BASE}/{protected.pk}").status_code == 404
+    assert put(api_client, f"{BASE}/{protected.pk}/template", TEMPLATE).status_code == 404
+    assert upload(api_client, protected.pk, csv_bytes(people(1))).status_code == 404
+    assert post(api_client, f"{BASE}/{protected.pk}/send").status_code == 404
+    assert api_client.get(BASE).json() == {"has_more": False, "data": []}
