@@ -118,7 +118,13 @@ def ses_client() -> Any:
         region_name=settings.AWS_REGION,
         endpoint_url=settings.SES_ENDPOINT_URL,
         # One attempt per call: the engine decides retries, with the shared rate limits in view.
-        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, max_pool_connections=32),
+        config=Config(
+            retries={"total_max_attempts": 1, "mode": "standard"},
+            max_pool_connections=32,
+            # Well within the shared rate's hold on an unsettled grant (common.ratelimit).
+            connect_timeout=5,
+            read_timeout=20,
+        ),
     )
 
 

@@ -6,6 +6,10 @@ from when it was granted until one second after its sends finished (`settle`). S
 grants that never shared the window cannot fall within one second of each other, whatever the
 network latency, so the provider never sees more than N in any second.
 
+Until it is settled a grant is scored HOLD_SECONDS ahead, so it stays counted however long its
+sends take (a loaded machine, a slow provider); a grant whose worker died and never settled it
+frees its share after HOLD_SECONDS, longer than any provider call may take.
+
 `take` is the same idea for slower quotas (so many uses an hour), one use at a time.
 """
 
@@ -22,13 +26,16 @@ from common.redis import redis_key, shared_redis
 logger = logging.getLogger(__name__)
 
 WINDOW_MS = 1000
+# How long an unsettled grant counts: longer than any provider call's timeouts allow.
+HOLD_SECONDS = 60
 _ACQUIRE = """
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
 local grant = tonumber(ARGV[1])
+local hold = tonumber(ARGV[3])
 local wait = 0
 for i, key in ipairs(KEYS) do
-  local limit = tonumber(ARGV[2 + i])
+  local limit = tonumber(ARGV[3 + i])
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - 1000)
   local entries = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
   local used = 0
@@ -38,12 +45,14 @@ for i, key in ipairs(KEYS) do
   local free = limit - used
   if free < grant then grant = math.max(free, 0) end
   if free <= 0 and #entries > 0 then
-    wait = math.max(wait, tonumber(entries[2]) + 1000 - now)
+    local first = tonumber(entries[2])
+    -- A settled grant frees its share a second after its score; one still sending, when it settles.
+    if first <= now then wait = math.max(wait, first + 1000 - now) else wait = math.max(wait, 50) end
   end
 end
 if grant > 0 then
   for _, key in ipairs(KEYS) do
-    redis.call('ZADD', key, now, grant .. ':' .. ARGV[2])
+    redis.call('ZADD', key, now + hold, grant .. ':' .. ARGV[2])
     redis.call('PEXPIRE', key, 600000)
   end
 end
@@ -53,7 +62,8 @@ _SETTLE = """
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
 for _, key in ipairs(KEYS) do
-  if redis.call('ZSCORE', key, ARGV[1]) then redis.call('ZADD', key, now, ARGV[1]) end
+  redis.call('ZADD', key, now, ARGV[1])
+  redis.call('PEXPIRE', key, 600000)
 end
 return 1
 """
@@ -73,14 +83,20 @@ class Grant:
     buckets: tuple[Bucket, ...]
 
 
-def acquire(buckets: tuple[Bucket, ...], wanted: int) -> Grant:
-    """Take up to `wanted` sends from every bucket at once; 0 means wait `wait_seconds`."""
+def acquire(buckets: tuple[Bucket, ...], wanted: int, *, settled: bool = False) -> Grant:
+    """Take up to `wanted` sends from every bucket at once; 0 means wait `wait_seconds`.
+
+    The grant counts until `settle(grant)`; `settled=True` takes it as done at once (a request
+    metered on arrival, with nothing sent after), counted for the next second.
+    """
     if not buckets:
         return Grant(wanted, 0.0, "", ())
     token = uuid.uuid4().hex
     keys = [redis_key(f"rate:{bucket.key}") for bucket in buckets]
     limits = [bucket.per_second for bucket in buckets]
-    granted, wait_ms = shared_redis().eval(_ACQUIRE, len(keys), *keys, wanted, token, *limits)  # type: ignore[misc]
+    granted, wait_ms = shared_redis().eval(  # type: ignore[misc]
+        _ACQUIRE, len(keys), *keys, wanted, token, 0 if settled else HOLD_SECONDS * 1000, *limits
+    )
     return Grant(int(granted), int(wait_ms) / 1000, f"{int(granted)}:{token}", buckets)
 
 
@@ -88,8 +104,7 @@ def settle(grant: Grant) -> None:
     """The grant's sends are done: count them for one more second from now.
 
     Best effort: the messages are already out, and failing here would leave their results
-    unrecorded (and so sent again). Without the settle, the grant still counts for a second
-    from when it was granted.
+    unrecorded (and so sent again). Without the settle, the grant counts for HOLD_SECONDS.
     """
     if grant.buckets and grant.count:
         keys = [redis_key(f"rate:{bucket.key}") for bucket in grant.buckets]

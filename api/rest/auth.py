@@ -37,7 +37,7 @@ def _meter(key: ApiKey) -> None:
     # Per key and per officer: more keys must not buy an officer more requests.
     rate = rate_per_second(key)
     buckets = (ratelimit.Bucket(f"api:{key.pk}", rate), ratelimit.Bucket(f"api-owner:{key.owner_id}", rate))
-    grant = ratelimit.acquire(buckets, 1)
+    grant = ratelimit.acquire(buckets, 1, settled=True)
     if grant.count == 0:
         raise ApiError(
             429,
