@@ -149,16 +149,15 @@ def _send_sms(owner: User, campaign: Campaign, data: SendIn) -> None:
     form = SmsSendForm(data={"credential": credential.pk, "send_rate": rate}, user=owner)
     if not form.is_valid():
         raise form_error(form, _SMS_NAMES)
+    chosen = {"credential": form.cleaned_data["credential"], "send_rate": form.cleaned_data["send_rate"]}
     if data.scheduled_at is None:
-        perform(lambda: sms_services.launch_sms_campaign(campaign=campaign, by=owner, **form.cleaned_data))
+        perform(lambda: sms_services.launch_sms_campaign(campaign=campaign, by=owner, **chosen))
         return
     schedule = ScheduleForm(data={"scheduled_at": data.scheduled_at})
     if not schedule.is_valid():
         raise form_error(schedule)
     at = schedule.cleaned_data["scheduled_at"]
-    perform(
-        lambda: sms_services.schedule_sms_campaign(campaign=campaign, by=owner, at=at, **form.cleaned_data)
-    )
+    perform(lambda: sms_services.schedule_sms_campaign(campaign=campaign, by=owner, at=at, **chosen))
 
 
 def _control(request: HttpRequest, campaign_id: int, act: Callable[[Campaign, User], object]) -> HttpResponse:
