@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from django.conf import settings
 
-from campaigns.delivery import Delivery
+from campaigns.delivery import ClaimedMessage, Delivery
 from campaigns.models import Campaign, Channel
+from channels_email.bulk import send_campaign_emails
 from channels_email.rendering import build_email, layout_for
 from channels_email.transport import get_transport
 from channels_sms import lengths as sms_lengths
@@ -36,6 +37,27 @@ class ChannelSender(Protocol):
         """Recipients were loaded or the template changed: a channel's own checks of each message."""
 
 
+@runtime_checkable
+class ClaimedBatchSender(Protocol):
+    """A sender that sends claimed messages its own way (SES bulk calls) rather than one built item each."""
+
+    def send_claimed(
+        self, campaign: Campaign, prepared: Any, messages: Sequence[ClaimedMessage]
+    ) -> list[Delivery]: ...
+
+
+def send_claimed(
+    sender: ChannelSender, campaign: Campaign, prepared: Any, messages: Sequence[ClaimedMessage]
+) -> list[Delivery]:
+    """Send claimed messages through `sender`; one result per message, in order."""
+    if isinstance(sender, ClaimedBatchSender):
+        return sender.send_claimed(campaign, prepared, messages)
+    items = [
+        sender.build(prepared, message_id=m.id, recipient=m.recipient, params=m.params) for m in messages
+    ]
+    return sender.send_batch(campaign, items)
+
+
 class EmailSender:
     def prepare(self, campaign: Campaign) -> Any:
         return layout_for(campaign)
@@ -48,6 +70,11 @@ class EmailSender:
 
     def send_batch(self, campaign: Campaign, items: Sequence[Any]) -> list[Delivery]:
         return get_transport().send_batch(items)
+
+    def send_claimed(
+        self, campaign: Campaign, prepared: Any, messages: Sequence[ClaimedMessage]
+    ) -> list[Delivery]:
+        return send_campaign_emails(prepared, messages)
 
     def buckets(self, campaign: Campaign) -> tuple[Bucket, ...]:
         buckets = [Bucket(f"email:{settings.EMAIL_PROVIDER}", settings.EMAIL_MAX_SEND_RATE)]

@@ -5,7 +5,9 @@ Kept free of other imports so channel transports (which the campaign code import
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -20,3 +22,16 @@ class Delivery:
     @property
     def ok(self) -> bool:
         return not self.error_code
+
+
+class ClaimedMessage(Protocol):
+    """A message the engine has claimed for sending, as a channel sees it."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def recipient(self) -> str: ...
+
+    @property
+    def params(self) -> Mapping[str, str]: ...

@@ -24,7 +24,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from campaigns import notices
-from campaigns.channels import sender_for
+from campaigns.channels import send_claimed, sender_for
 from campaigns.delivery import Delivery
 from campaigns.models import Campaign, CampaignStats, CampaignStatus, MessageStatus
 from campaigns.progress import record_sent
@@ -189,10 +189,7 @@ def send_batch(
             sleep(grant.wait_seconds)
             continue
         part, pending = pending[: grant.count], pending[grant.count :]
-        items = [
-            sender.build(prepared, message_id=m.id, recipient=m.recipient, params=m.params) for m in part
-        ]
-        deliveries = sender.send_batch(campaign, items)
+        deliveries = send_claimed(sender, campaign, prepared, part)
         ratelimit.settle(grant)
         for message, delivery in zip(part, deliveries, strict=True):
             outcomes[message.id] = outcome_for(delivery, message.attempts)
