@@ -13,7 +13,7 @@ from django.conf import settings
 
 from campaigns.delivery import ClaimedMessage, Delivery
 from campaigns.models import Campaign, Channel
-from channels_email.bulk import send_campaign_emails
+from channels_email.bulk import bulk_template_for, send_campaign_emails
 from channels_email.rendering import build_email, layout_for
 from channels_email.transport import get_transport
 from channels_sms import lengths as sms_lengths
@@ -74,7 +74,12 @@ class EmailSender:
     def send_claimed(
         self, campaign: Campaign, prepared: Any, messages: Sequence[ClaimedMessage]
     ) -> list[Delivery]:
-        return send_campaign_emails(prepared, messages)
+        if bulk_template_for(prepared) is not None:
+            return send_campaign_emails(prepared, messages)
+        items = [
+            self.build(prepared, message_id=m.id, recipient=m.recipient, params=m.params) for m in messages
+        ]
+        return self.send_batch(campaign, items)
 
     def buckets(self, campaign: Campaign) -> tuple[Bucket, ...]:
         buckets = [Bucket(f"email:{settings.EMAIL_PROVIDER}", settings.EMAIL_MAX_SEND_RATE)]

@@ -116,9 +116,14 @@ def substitution_safe(template: str) -> bool:
     return True
 
 
+def bulk_template_for(layout: EmailLayout) -> BulkTemplate | None:
+    """The layout's SES template when campaign emails go out in bulk calls, else None."""
+    return bulk_template(layout) if settings.EMAIL_PROVIDER == "ses" and settings.SES_BULK_SEND else None
+
+
 def send_campaign_emails(layout: EmailLayout, messages: Sequence[ClaimedMessage]) -> list[Delivery]:
     """Send claimed campaign messages; one result per message, in order."""
-    bulk = bulk_template(layout) if settings.EMAIL_PROVIDER == "ses" and settings.SES_BULK_SEND else None
+    bulk = bulk_template_for(layout)
     if bulk is None:
         return get_transport().send_batch([_single(layout, m) for m in messages])
     carried = [m for m in messages if not any("\x00" in v for v in m.params.values())]
