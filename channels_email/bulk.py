@@ -1,11 +1,12 @@
 """Campaign emails through SES SendBulkEmail: one call carries up to 50 recipients.
 
 A campaign's layout becomes one inline SES template, built once per layout: the HTML shell with
-each body keyword as a substitution, and whole-value substitutions for the subject, the
-plain-text body and the unsubscribe link. Our renderer decides every value per recipient - each
-keyword escaped for its place in the HTML by the code the per-message path renders with, the
-subject and the plain text rendered exactly as that path renders them - so SES only pastes
-finished text and a recipient receives byte for byte what SendEmail would have carried.
+each body keyword as a substitution, the plain text keyword by keyword where that is exact
+(bulk_text) or else as one value, and whole-value substitutions for the subject and the
+unsubscribe link. Our renderer decides every value per recipient - each keyword escaped for its
+place in the HTML by the code the per-message path renders with, the subject and plain text as
+that path renders them - so SES only pastes finished text and a recipient receives byte for
+byte what SendEmail would have carried.
 Substitutions use triple braces: SES templates are Handlebars, which would escape a
 double-brace value a second time.
 
@@ -32,6 +33,7 @@ from django.conf import settings
 from campaigns.delivery import ClaimedMessage, Delivery
 from campaigns.plain_text import html_to_text
 from campaigns.templating import CompiledTemplate, Keyword
+from channels_email.bulk_text import KeywordText, keyword_text
 from channels_email.rendering import (
     BODY_MARK,
     ONE_CLICK_HEADERS,
@@ -77,9 +79,12 @@ def _slot(name: str) -> str:
 class BulkTemplate:
     subject: str
     html: str
-    text: str
+    text: str  # the plain text as one per-recipient value
     # Substitution name -> a one-keyword template rendering that keyword's value for its place.
     keywords: tuple[tuple[str, CompiledTemplate], ...]
+    # The plain text keyword by keyword, for recipients whose values all allow it (bulk_text).
+    plain: KeywordText | None = None
+    plain_text: str = ""
 
 
 @functools.lru_cache(maxsize=64)
@@ -98,7 +103,12 @@ def bulk_template(layout: EmailLayout) -> BulkTemplate | None:
     keywords = tuple(
         (name, CompiledTemplate((keyword,), frozenset({keyword.name}))) for keyword, name in names.items()
     )
-    return BulkTemplate(_slot("subject"), html, text_part(_slot("text"), _slot("unsubscribe")), keywords)
+    text = text_part(_slot("text"), _slot("unsubscribe"))
+    plain = keyword_text(layout.body, _slot)
+    plain_text = text_part(plain.text, _slot("unsubscribe")) if plain else ""
+    if plain is None or not substitution_safe(plain_text):
+        return BulkTemplate(_slot("subject"), html, text, keywords)
+    return BulkTemplate(_slot("subject"), html, text, keywords, plain, plain_text)
 
 
 def substitution_safe(template: str) -> bool:
@@ -131,12 +141,21 @@ def send_campaign_emails(layout: EmailLayout, messages: Sequence[ClaimedMessage]
     carried = [m for m in messages if not any("\x00" in v for v in m.params.values())]
     alone = [m for m in messages if any("\x00" in v for v in m.params.values())]
     results: dict[int, Delivery] = {}
-    groups = [carried[i : i + MAX_ENTRIES] for i in range(0, len(carried), MAX_ENTRIES)]
-    with ThreadPoolExecutor(max_workers=max(1, min(CALL_THREADS, len(groups)))) as pool:
+    with ThreadPoolExecutor(max_workers=CALL_THREADS) as pool:
         calls: list[tuple[list[ClaimedMessage], Future[list[Delivery]]]] = []
-        for group in groups:
-            entries = [_entry(layout, bulk, message) for message in group]
-            calls.append((group, pool.submit(_send_call, layout, bulk, group, entries)))
+        # Entries wait by the plain-text template they need; a full call goes out at once, so
+        # building the next entries overlaps the calls in flight.
+        waiting: dict[str, tuple[list[ClaimedMessage], list[dict[str, Any]]]] = {}
+        for message in carried:
+            text, entry = _entry(layout, bulk, message)
+            group, entries = waiting.setdefault(text, ([], []))
+            group.append(message)
+            entries.append(entry)
+            if len(entries) == MAX_ENTRIES:
+                calls.append((group, pool.submit(_send_call, layout, bulk, text, group, entries)))
+                del waiting[text]
+        for text, (group, entries) in waiting.items():
+            calls.append((group, pool.submit(_send_call, layout, bulk, text, group, entries)))
         if alone:
             results.update(zip((m.id for m in alone), _send_singly(layout, alone), strict=True))
         for group, call in calls:
@@ -152,30 +171,37 @@ def _send_singly(layout: EmailLayout, messages: Sequence[ClaimedMessage]) -> lis
     return SesTransport().send_batch([_single(layout, m) for m in messages])
 
 
-def _entry(layout: EmailLayout, bulk: BulkTemplate, message: ClaimedMessage) -> dict[str, Any]:
+def _entry(layout: EmailLayout, bulk: BulkTemplate, message: ClaimedMessage) -> tuple[str, dict[str, Any]]:
+    """A recipient's entry, and the plain-text template its values call for."""
     values = values_for(message.recipient, message.params)
     link = unsubscribe_url(message.id, message.recipient)
-    data = {
-        "subject": subject_for(layout, values),
-        "text": html_to_text(layout.body.render(values, html=True)),
-        "unsubscribe": link,
-    }
+    data = {"subject": subject_for(layout, values), "unsubscribe": link}
     for name, keyword in bulk.keywords:
         data[name] = keyword.render(values, html=True)
-    return {
+    plain = bulk.plain.values(values) if bulk.plain else None
+    if plain is None:
+        data["text"] = html_to_text(layout.body.render(values, html=True))
+    else:
+        data.update(plain)
+    entry = {
         "Destination": {"ToAddresses": [message.recipient]},
         "ReplacementEmailContent": {"ReplacementTemplate": {"ReplacementTemplateData": json.dumps(data)}},
         "ReplacementHeaders": [{"Name": "List-Unsubscribe", "Value": f"<{link}>"}],
     }
+    return (bulk.text if plain is None else bulk.plain_text), entry
 
 
 def _send_call(
-    layout: EmailLayout, bulk: BulkTemplate, messages: list[ClaimedMessage], entries: list[dict[str, Any]]
+    layout: EmailLayout,
+    bulk: BulkTemplate,
+    text: str,
+    messages: list[ClaimedMessage],
+    entries: list[dict[str, Any]],
 ) -> list[Delivery]:
     """One SendBulkEmail call. Refused or lost whole, every entry gets that one result, so the
     engine retries them together while the other calls' entries keep their own."""
     template = {
-        "TemplateContent": {"Subject": bulk.subject, "Html": bulk.html, "Text": bulk.text},
+        "TemplateContent": {"Subject": bulk.subject, "Html": bulk.html, "Text": text},
         "TemplateData": "{}",
         "Headers": [{"Name": name, "Value": value} for name, value in ONE_CLICK_HEADERS.items()],
     }

@@ -23,6 +23,13 @@ BODY = (
     '<p><a href="{{form_url}}">the form</a> <img src="https://pay.gov.sg/logo.png" alt="{{name}}"></p>'
     "<ul><li>{{code}}</li><li>{{name}}</li></ul><table><tr><td>{{name}}</td><td>{{code}}</td></tr></table>"
 )
+# Keywords only in running text: the plain text goes keyword by keyword for settled values.
+RUNNING_TEXT = (
+    "<h1>Dear {{name}},</h1><p>Code: <strong>{{code}}</strong>.</p>"
+    "<ul><li>{{name}}</li><li> {{code}} </li></ul>"
+    "<table><tr><td>{{name}}</td><td>{{code}}</td></tr></table><p>{{name}}{{code}}</p><p>  {{name}}  </p>"
+    "<blockquote>{{recipient}}</blockquote>"
+)
 AWKWARD = [
     "Tan <script>alert('x')</script> & \"sons\"",
     "{{name}} {{{v0}}} }} {{#if x}}",
@@ -36,6 +43,9 @@ AWKWARD = [
     "  spaced \t out \n over lines  ",
     "&amp; &lt;b&gt; &#123;",
     "C:\\path\\",
+    "no\u00a0break\u2028separator",
+    "amp;lt; #x27; ;",
+    "\ue0000\ue001",
 ]
 
 
@@ -78,10 +88,13 @@ def without_call_details(message: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in message.items() if k not in ("id", "at", "bulk_call")}
 
 
+@pytest.mark.parametrize(
+    ("body", "keyword_by_keyword"), [(BODY, False), (RUNNING_TEXT, True)], ids=["every place", "running text"]
+)
 def test_bulk_recipients_receive_byte_for_byte_what_the_per_message_path_sends(
-    officer: Any, ses_provider: Any, settings: Any, tmp_path: Path
+    officer: Any, ses_provider: Any, settings: Any, tmp_path: Path, body: str, keyword_by_keyword: bool
 ) -> None:
-    layout = layout_for(campaign_with(officer, tmp_path))
+    layout = layout_for(campaign_with(officer, tmp_path, body=body))
     messages = awkward_messages()
 
     settings.SES_BULK_SEND = False
@@ -93,7 +106,9 @@ def test_bulk_recipients_receive_byte_for_byte_what_the_per_message_path_sends(
     in_bulk = received(ses_provider)
 
     assert all(result.ok for result in single + bulk)
-    assert bulk_template(layout) is not None
+    template = bulk_template(layout)
+    assert template is not None
+    assert (template.plain is not None) == keyword_by_keyword
     assert set(in_bulk) == set(one_by_one) == {m.recipient for m in messages}
     for message in messages:
         got = in_bulk[message.recipient]
@@ -102,7 +117,9 @@ def test_bulk_recipients_receive_byte_for_byte_what_the_per_message_path_sends(
         built = build_email(layout, message_id=message.id, recipient=message.recipient, params=message.params)
         assert (got["subject"], got["html"], got["text"]) == (built.subject, built.html, built.text)
         assert got["headers"] == built.headers
-    assert len({m["bulk_call"] for m in in_bulk.values()}) == 1
+    # With the plain text keyword by keyword, recipients with an empty or spaced-out value
+    # have theirs rendered whole: a second call, with the other plain-text template.
+    assert len({m["bulk_call"] for m in in_bulk.values()}) == (2 if keyword_by_keyword else 1)
     assert [r.provider_id for r in bulk] == [in_bulk[m.recipient]["id"] for m in messages]
 
 
