@@ -18,10 +18,18 @@ def main() -> int:
 
     rows = int(os.environ.get("BENCH_INGEST_ROWS", "1000000"))
     messages = int(os.environ.get("BENCH_SEND_MESSAGES", "200000"))
-    ingest_bench.run(rows)
-    xlsx_bench.run(int(os.environ.get("BENCH_XLSX_ROWS", "100000")))
-    send_bench.run(messages)
-    crash_bench.run(int(os.environ.get("BENCH_CRASH_MESSAGES", "100000")))
+    # BENCH_ONLY=send,headline runs just those parts.
+    only = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
+    if not only or "ingest" in only:
+        ingest_bench.run(rows)
+    if not only or "xlsx" in only:
+        xlsx_bench.run(int(os.environ.get("BENCH_XLSX_ROWS", "100000")))
+    if not only or "send" in only:
+        send_bench.run(messages, int(os.environ.get("BENCH_SINGLE_MESSAGES", "30000")))
+    if not only or "headline" in only:
+        send_bench.headline(int(os.environ.get("BENCH_HEADLINE_RECIPIENTS", "1000000")))
+    if not only or "crash" in only:
+        crash_bench.run(int(os.environ.get("BENCH_CRASH_MESSAGES", "100000")))
     return 0
 
 

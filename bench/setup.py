@@ -8,7 +8,7 @@ import psycopg2
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "var" / "bench"
-DATABASE = "postman_bench"
+DATABASE = os.environ.get("BENCH_DATABASE", "postman_bench")
 
 
 def bench_database_url() -> str:
