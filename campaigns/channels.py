@@ -52,6 +52,13 @@ def send_claimed(
     """Send claimed messages through `sender`; one result per message, in order."""
     if isinstance(sender, ClaimedBatchSender):
         return sender.send_claimed(campaign, prepared, messages)
+    return send_built(sender, campaign, prepared, messages)
+
+
+def send_built(
+    sender: ChannelSender, campaign: Campaign, prepared: Any, messages: Sequence[ClaimedMessage]
+) -> list[Delivery]:
+    """Build one item per claimed message and send them as a batch."""
     items = [
         sender.build(prepared, message_id=m.id, recipient=m.recipient, params=m.params) for m in messages
     ]
@@ -74,12 +81,9 @@ class EmailSender:
     def send_claimed(
         self, campaign: Campaign, prepared: Any, messages: Sequence[ClaimedMessage]
     ) -> list[Delivery]:
-        if bulk_template_for(prepared) is not None:
-            return send_campaign_emails(prepared, messages)
-        items = [
-            self.build(prepared, message_id=m.id, recipient=m.recipient, params=m.params) for m in messages
-        ]
-        return self.send_batch(campaign, items)
+        if bulk_template_for(prepared) is None:
+            return send_built(self, campaign, prepared, messages)
+        return send_campaign_emails(prepared, messages)
 
     def buckets(self, campaign: Campaign) -> tuple[Bucket, ...]:
         buckets = [Bucket(f"email:{settings.EMAIL_PROVIDER}", settings.EMAIL_MAX_SEND_RATE)]
