@@ -27,18 +27,30 @@ def main() -> int:
 
     rows = int(os.environ.get("BENCH_INGEST_ROWS", "1000000"))
     messages = int(os.environ.get("BENCH_SEND_MESSAGES", "200000"))
-    ingest_bench.run(rows)
-    xlsx_bench.run(int(os.environ.get("BENCH_XLSX_ROWS", "100000")))
-    send_bench.run(messages)
-    rate_bench.run()
-    crash_bench.run(int(os.environ.get("BENCH_CRASH_MESSAGES", "100000")))
-    control_bench.run(
-        int(os.environ.get("BENCH_CONTROL_MESSAGES", "30000")),
-        int(os.environ.get("BENCH_LAG_SLOW_MESSAGES", "300")),
-        int(os.environ.get("BENCH_LAG_FAST_MESSAGES", "20000")),
-    )
-    purge_bench.run(int(os.environ.get("BENCH_PURGE_MESSAGES", "1000000")))
-    protected_bench.run(int(os.environ.get("BENCH_PROTECTED_ROWS", "10000")))
+    # BENCH_ONLY=send,headline runs just those parts.
+    only = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
+    if not only or "ingest" in only:
+        ingest_bench.run(rows)
+    if not only or "xlsx" in only:
+        xlsx_bench.run(int(os.environ.get("BENCH_XLSX_ROWS", "100000")))
+    if not only or "send" in only:
+        send_bench.run(messages, int(os.environ.get("BENCH_SINGLE_MESSAGES", "30000")))
+    if not only or "headline" in only:
+        send_bench.headline(int(os.environ.get("BENCH_HEADLINE_RECIPIENTS", "1000000")))
+    if not only or "crash" in only:
+        crash_bench.run(int(os.environ.get("BENCH_CRASH_MESSAGES", "100000")))
+    if not only or "rate" in only:
+        rate_bench.run()
+    if not only or "control" in only:
+        control_bench.run(
+            int(os.environ.get("BENCH_CONTROL_MESSAGES", "30000")),
+            int(os.environ.get("BENCH_LAG_SLOW_MESSAGES", "300")),
+            int(os.environ.get("BENCH_LAG_FAST_MESSAGES", "20000")),
+        )
+    if not only or "purge" in only:
+        purge_bench.run(int(os.environ.get("BENCH_PURGE_MESSAGES", "1000000")))
+    if not only or "protected" in only:
+        protected_bench.run(int(os.environ.get("BENCH_PROTECTED_ROWS", "10000")))
     return 0
 
 

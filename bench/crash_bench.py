@@ -47,7 +47,8 @@ def run(messages: int = 100_000) -> None:
     port = free_port()
     provider = start_provider(port)
     url = f"http://127.0.0.1:{port}"
-    worker = start_worker(url, WORK / "crash-worker.log")
+    # One sending task in one process: each kill can strand one batch.
+    worker = start_worker(url, WORK / "crash-worker.log", threads=1)
     campaign = Campaign.objects.get(pk=recipient_file.campaign_id)
     try:
         time.sleep(3)
@@ -55,7 +56,7 @@ def run(messages: int = 100_000) -> None:
         for kill in range(KILLS):
             time.sleep(8)
             os.killpg(worker.pid, signal.SIGKILL)
-            worker = start_worker(url, WORK / f"crash-worker-{kill}.log")
+            worker = start_worker(url, WORK / f"crash-worker-{kill}.log", threads=1)
             _recover(campaign.pk)
         while Campaign.objects.get(pk=campaign.pk).status != "sent":
             time.sleep(1)

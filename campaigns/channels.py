@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast, runtime_checkable
 
 from django.http import HttpResponse
 
-from campaigns.delivery import Delivery
+from campaigns.delivery import ClaimedMessage, Delivery
 from campaigns.models import Campaign
 from common.ratelimit import Bucket
 
@@ -52,6 +52,17 @@ class ChannelSender[Prepared, Item](Protocol):
 
     def launch_problem(self, campaign: Campaign) -> str:
         """Why the campaign cannot start sending now ("" when it can), in words for its owner."""
+
+
+@runtime_checkable
+class ClaimedBatchSender(Protocol):
+    """A sender that may send claimed messages its own way (SES bulk calls, say) rather than as
+    one built item each."""
+
+    def send_claimed(
+        self, campaign: Campaign, prepared: object, messages: Sequence[ClaimedMessage]
+    ) -> Sequence[Delivery] | None:
+        """One result per message, in order; None when these must go one built item each."""
 
 
 class ChannelPages(Protocol):

@@ -5,7 +5,9 @@ Kept free of other imports so channel transports (which the campaign code import
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 MAX_ATTEMPTS = 5  # tries of one message before a passing error becomes its failure
 
@@ -29,3 +31,16 @@ class Delivery:
         Throttling never ends them: it says nothing about the message, only about the rate.
         """
         return not self.throttled and (self.permanent or attempts >= MAX_ATTEMPTS)
+
+
+class ClaimedMessage(Protocol):
+    """A message the engine has claimed for sending, as a channel sees it."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def recipient(self) -> str: ...
+
+    @property
+    def params(self) -> Mapping[str, str]: ...

@@ -29,7 +29,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from campaigns import notices
-from campaigns.channels import ChannelSender, sender_for
+from campaigns.channels import ChannelSender, ClaimedBatchSender, sender_for
 from campaigns.delivery import Delivery
 from campaigns.models import Campaign, CampaignStats, CampaignStatus, MessageStatus
 from campaigns.progress import record_sent
@@ -185,6 +185,20 @@ def _send_part(
     renderer) would otherwise end the task with its rows in SENDING, and the sweeper would hand
     them back to fail again, for ever.
     """
+    if isinstance(sender, ClaimedBatchSender):
+        try:
+            claimed = sender.send_claimed(campaign, prepared, part)
+        except _OUTAGES:
+            raise
+        except Exception as error:
+            logger.exception("Could not send %s messages of campaign %s", len(part), campaign.pk)
+            failed = _failed(SEND_ERROR, "could not be handed to the provider", error, permanent=False)
+            return {message.id: failed for message in part}
+        if claimed is not None:
+            return {
+                message.id: outcome_for(delivery, message.attempts)
+                for message, delivery in zip(part, claimed, strict=True)
+            }
     outcomes: dict[int, Outcome] = {}
     built: list[tuple[Claimed, Any]] = []
     for message in part:

@@ -12,11 +12,12 @@ from django.conf import settings
 from django.http import HttpResponse
 
 from campaigns.channels import register_channel
-from campaigns.delivery import Delivery
+from campaigns.delivery import ClaimedMessage, Delivery
 from campaigns.models import Campaign, Channel
 from campaigns.services import first_message
 from campaigns.views.access import OfficerRequest
 from channels_email import steps
+from channels_email.bulk import bulk_template_for, send_campaign_emails
 from channels_email.identities import from_problem
 from channels_email.rendering import EmailLayout, build_email, layout_for
 from channels_email.transport import OutgoingEmail, get_transport
@@ -40,6 +41,14 @@ class EmailSender:
 
     def send_batch(self, campaign: Campaign, items: Sequence[OutgoingEmail]) -> list[Delivery]:
         return get_transport().send_batch(items)
+
+    def send_claimed(
+        self, campaign: Campaign, prepared: EmailLayout, messages: Sequence[ClaimedMessage]
+    ) -> list[Delivery] | None:
+        """Through SES SendBulkEmail where the layout allows it; None sends them one by one."""
+        if bulk_template_for(prepared) is None:
+            return None
+        return send_campaign_emails(prepared, messages)
 
     def buckets(self, campaign: Campaign) -> tuple[Bucket, ...]:
         buckets = [Bucket(f"email:{settings.EMAIL_PROVIDER}", settings.EMAIL_MAX_SEND_RATE)]

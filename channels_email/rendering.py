@@ -85,21 +85,33 @@ def layout_for(campaign: Campaign) -> EmailLayout:
 def build_email(
     layout: EmailLayout, *, message_id: int, recipient: str, params: Mapping[str, str]
 ) -> OutgoingEmail:
-    values = {**params, "recipient": recipient}
+    values = values_for(recipient, params)
     body = layout.body.render(values, fill=html_value)
     link = unsubscribe_url(message_id, recipient)
-    html = layout.html_shell.replace(BODY_MARK, body).replace(UNSUBSCRIBE_MARK, link)
-    text = f"{html_to_text(body)}\n\n--\nUnsubscribe: {link}\n"
     return OutgoingEmail(
         to=recipient,
-        subject=" ".join(layout.subject.render(values).split()),
-        html=html,
-        text=text,
+        subject=subject_for(layout, values),
+        html=layout.html_shell.replace(BODY_MARK, body).replace(UNSUBSCRIBE_MARK, link),
+        text=text_part(html_to_text(body), link),
         from_email=layout.from_email,
         reply_to=layout.reply_to,
         configuration_set=layout.configuration_set,
-        headers={
-            "List-Unsubscribe": f"<{link}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
+        headers={"List-Unsubscribe": f"<{link}>", **ONE_CLICK_HEADERS},
     )
+
+
+# RFC 8058: mail clients may unsubscribe with one POST to the List-Unsubscribe link.
+ONE_CLICK_HEADERS = {"List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+def values_for(recipient: str, params: Mapping[str, str]) -> dict[str, str]:
+    return {**params, "recipient": recipient}
+
+
+def subject_for(layout: EmailLayout, values: Mapping[str, str]) -> str:
+    return " ".join(layout.subject.render(values).split())
+
+
+def text_part(body_text: str, link: str) -> str:
+    """The plain-text part: the HTML body as text (campaigns.plain_text), then the unsubscribe link."""
+    return f"{body_text}\n\n--\nUnsubscribe: {link}\n"

@@ -148,14 +148,7 @@ class SesTransport:
         try:
             response = ses_client().send_email(**request)
         except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "Unknown")
-            message = error.response.get("Error", {}).get("Message", str(error))
-            return SendResult(
-                error_code=code,
-                error=message,
-                permanent=code in PERMANENT_CODES,
-                throttled=code in THROTTLE_CODES,
-            )
+            return ses_error_result(error)
         except BotoCoreError as error:
             return SendResult(error_code="ConnectionError", error=str(error))
         return SendResult(provider_id=response["MessageId"])
@@ -183,6 +176,18 @@ class SesTransport:
         if email.configuration_set or settings.SES_CONFIGURATION_SET:
             request["ConfigurationSetName"] = email.configuration_set or settings.SES_CONFIGURATION_SET
         return request
+
+
+def ses_error_result(error: ClientError) -> SendResult:
+    found = error.response.get("Error", {})
+    return ses_result(found.get("Code", "Unknown"), found.get("Message", str(error)))
+
+
+def ses_result(code: str, message: str) -> SendResult:
+    """An SES error code as the engine reads it: throttling is retried, permanent errors are final."""
+    return SendResult(
+        error_code=code, error=message, permanent=code in PERMANENT_CODES, throttled=code in THROTTLE_CODES
+    )
 
 
 def _destination(email: OutgoingEmail) -> dict[str, list[str]]:

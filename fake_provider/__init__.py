@@ -19,6 +19,10 @@ access key ``bad-key``, which gets ``UnrecognizedClientException``::
         aws_secret_access_key="y",
     )
 
+``send_email`` and ``send_bulk_email`` (inline ``TemplateContent``, each entry rendered, drawn
+and logged on its own; see ``ses.py``) are answered; ``ses_rejected_addresses`` and
+``ses_bulk_call_failures`` in the config inject per-address and whole-call failures.
+
 twilio 9.x: every request URL is built from the public ``base_url`` of the API
 domain (``twilio.base.domain.Domain.absolute_url``), so replace it after
 building the client. Leave ``edge``/``region`` unset: they rewrite the host name

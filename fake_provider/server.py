@@ -2,7 +2,8 @@
 
 Routes (JSON in and out unless noted):
 
-- ``POST /v2/email/outbound-emails`` and ``GET /v2/email/account``: SES v2 (``ses.py``)
+- ``POST /v2/email/outbound-emails``, ``POST /v2/email/outbound-bulk-emails`` and
+  ``GET /v2/email/account``: SES v2 (``ses.py``)
 - ``GET /v2/email/identities/{identity}``: SES v2 GetEmailIdentity (``ses_identities.py``)
 - ``POST /2010-04-01/Accounts/{sid}/Messages.json`` (form) and
   ``GET /2010-04-01/Accounts/{sid}.json``: Twilio (``twilio_api.py``)
@@ -34,7 +35,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from fake_provider.ses import ses_get_account, ses_send_email
+from fake_provider.ses import ses_get_account, ses_send_bulk_email, ses_send_email
 from fake_provider.ses_identities import ses_get_email_identity
 from fake_provider.state import DEFAULT_CONFIG, Call, ProviderState, Reply
 from fake_provider.telegram_api import telegram_bots, telegram_call, telegram_resident
@@ -75,6 +76,7 @@ def restore_config(state: ProviderState, call: Call) -> Reply:
 
 ROUTES: list[tuple[str, re.Pattern[str], Route]] = [
     ("POST", re.compile(r"/v2/email/outbound-emails"), ses_send_email),
+    ("POST", re.compile(r"/v2/email/outbound-bulk-emails"), ses_send_bulk_email),
     ("GET", re.compile(r"/v2/email/account"), ses_get_account),
     ("GET", re.compile(r"/v2/email/identities/([^/]+)"), ses_get_email_identity),
     ("POST", re.compile(r"/2010-04-01/Accounts/(\w+)/Messages\.json"), twilio_create_message),

@@ -29,6 +29,11 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "throttle_rate": 0.0,  # fraction of calls answered "too many requests"
     "error_rate": 0.0,  # fraction of calls answered with a transient 500
     "max_rate_per_second": None,  # accepted calls per 1-second window, like SES
+    # SES: addresses answered MessageRejected (SendEmail) or MESSAGE_REJECTED (a bulk entry).
+    "ses_rejected_addresses": [],
+    "ses_bulk_call_failures": 0,  # the next N SendBulkEmail calls fail whole with a 500
+    # Off: logged emails keep addresses and times but not subject, text or html (long benchmarks).
+    "keep_bodies": True,
     "twilio_error_numbers": {},  # To number -> error code, answered 400
     "twilio_failed_numbers": {},  # To number -> ErrorCode of a "failed" callback
     "twilio_callbacks": True,
@@ -164,6 +169,30 @@ class ProviderState:
                 self._append(message)
         return outcome
 
+    def submit_many(self, messages: list[dict[str, Any]]) -> list[str | None]:
+        """``submit`` for each of ``messages`` under one lock: a bulk call's entries, each drawn
+        and counted against ``max_rate_per_second`` on its own."""
+        config = self.config
+        outcomes: list[str | None] = []
+        with self._lock:
+            for message in messages:
+                outcome = self._draw_outcome(config)
+                self._stats[message["channel"]][outcome or "accepted"] += 1
+                if outcome is None:
+                    self._append(message)
+                outcomes.append(outcome)
+        return outcomes
+
+    def take_bulk_call_failure(self) -> bool:
+        """True (and one fewer to come) while ``ses_bulk_call_failures`` asks for failing calls."""
+        with self._lock:
+            left = self.config["ses_bulk_call_failures"]
+            if left <= 0:
+                return False
+            self.config = {**self.config, "ses_bulk_call_failures": left - 1}
+            self._stats["email"]["errored"] += 1
+            return True
+
     def record(self, message: dict[str, Any]) -> None:
         """Log ``message`` as sent, with no throttling or errors drawn (a webhook's reply)."""
         with self._lock:
@@ -171,6 +200,9 @@ class ProviderState:
 
     def _append(self, message: dict[str, Any]) -> None:
         message["at"] = time.time()
+        if not self.config["keep_bodies"]:
+            for key in ("subject", "text", "html"):
+                message.pop(key, None)
         self._messages.append(message)
         if self._log is not None:
             self._log.write(json.dumps(message) + "\n")
@@ -244,6 +276,9 @@ def merged_config(current: dict[str, Any], updates: dict[str, Any]) -> dict[str,
             config[key] = {str(number): int(code) for number, code in dict(config[key]).items()}
         config["twilio_auth_tokens"] = {str(k): str(v) for k, v in dict(config["twilio_auth_tokens"]).items()}
         config["twilio_callbacks"] = bool(config["twilio_callbacks"])
+        config["keep_bodies"] = bool(config["keep_bodies"])
+        config["ses_rejected_addresses"] = [str(address) for address in config["ses_rejected_addresses"]]
+        config["ses_bulk_call_failures"] = int(config["ses_bulk_call_failures"])
         config["telegram_bots"] = {
             str(token): _bot_info(info) for token, info in dict(config["telegram_bots"]).items()
         }

@@ -292,6 +292,8 @@ EMAIL_MAX_SEND_RATE = int(env("EMAIL_MAX_SEND_RATE", "500"))
 AWS_REGION = env("AWS_REGION", "ap-southeast-1")
 SES_ENDPOINT_URL = env("SES_ENDPOINT_URL", "") or None
 SES_CONFIGURATION_SET = env("SES_CONFIGURATION_SET", "")
+# Campaign emails go out through SendBulkEmail, up to 50 recipients a call, where the template allows.
+SES_BULK_SEND = env_bool("SES_BULK_SEND", True)
 # SES delivery events arrive through Amazon SNS at /events/ses/. Any AWS account can sign an SNS
 # message, so only these topics are accepted (comma-separated ARNs; none set: every post refused).
 SES_SNS_TOPIC_ARNS = env_list("SES_SNS_TOPIC_ARNS", "")

@@ -46,7 +46,9 @@ def worker_and_provider(ses_provider: Any, settings: Any, tmp_path: Path) -> Ite
     with app.connection_for_write() as conn:
         conn.default_channel.queue_purge("webhooks")  # type: ignore[attr-defined]
     environment = worker_environment(ses_provider.url, MEDIA_ROOT=str(media), WEBHOOKS_ALLOW_LOOPBACK="1")
-    process = Worker(environment, tmp_path / "worker.log", queues="transactional,campaigns,ingest,control,webhooks")
+    process = Worker(
+        environment, tmp_path / "worker.log", queues="transactional,campaigns,ingest,control,webhooks"
+    )
     yield ses_provider
     process.stop()
 
