@@ -23,6 +23,7 @@ from django.utils import timezone
 from accounts.models import Agency
 from api.models import TransactionalAttachment, TransactionalEmail, TransactionalSms, TransactionalStatus
 from campaigns.models import Campaign, CampaignStatus, Message, RecipientFile
+from protected_email.models import ProtectedMessage
 
 DEFAULT_RETENTION_DAYS = Agency._meta.get_field("retention_days").default
 BATCH_ROWS = 10_000
@@ -80,6 +81,10 @@ def purge_campaign(campaign: Campaign, *, batch_rows: int = BATCH_ROWS) -> int:
                 cursor.execute(_PURGE_RANGE, [start, start + batch_rows, campaign.pk])
                 changed += cursor.rowcount
     _purge_files(campaign)
+    # A password-protected campaign's messages, sealed or not, go with the rest of its data.
+    ProtectedMessage.objects.filter(campaign=campaign).exclude(payload="").update(
+        payload="", verifier_hash=""
+    )
     Campaign.objects.filter(pk=campaign.pk, data_deleted_at__isnull=True).update(
         data_deleted_at=timezone.now()
     )

@@ -209,3 +209,21 @@ def test_unsubscribe_link_after_the_purge_says_it_expired_and_suppresses_nobody(
     assert response.status_code == 410
     assert "This link has expired" in response.content.decode()
     assert not Suppression.objects.exists()
+
+
+def test_purge_empties_a_protected_campaigns_sealed_messages(officer: Any, tmp_path: Path) -> None:
+    from protected_email.models import ProtectedMessage
+    from tests.protected_email.sealing import make_protected_campaign
+
+    resident = ("resident@example.com", "a-password", "<p>Negative</p>")
+    campaign = make_protected_campaign(officer, [resident], tmp_path=tmp_path)
+    Campaign.objects.filter(pk=campaign.pk).update(
+        status=CampaignStatus.SENT, finished_at=timezone.now() - timedelta(days=31)
+    )
+    assert ProtectedMessage.objects.get(campaign=campaign).payload
+
+    purge_expired_data()
+
+    sealed = ProtectedMessage.objects.get(campaign=campaign)
+    assert (sealed.payload, sealed.verifier_hash) == ("", "")
+    assert sealed.expired
