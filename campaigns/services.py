@@ -269,6 +269,6 @@ def record_action(campaign: Campaign, action: str, *, by: User | None, detail: s
 
 def skip_suppressed(campaign: Campaign) -> int:
     """Set aside queued recipients suppressed (unsubscribed, bounced) since the file was read."""
-    if not Suppression.objects.filter(channel=campaign.channel).exists():
+    if not Suppression.objects.applying_to(campaign.owner, campaign.channel).exists():
         return 0
     return transitions.suppress_queued(campaign)

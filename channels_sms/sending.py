@@ -6,7 +6,14 @@ from collections.abc import Sequence
 
 from django.conf import settings
 
-from campaigns.models import Campaign, Channel, MessageStatus, Suppression, SuppressionReason
+from campaigns.models import (
+    Campaign,
+    Channel,
+    MessageStatus,
+    Suppression,
+    SuppressionReason,
+    unsubscribe_scope,
+)
 from channels_sms.models import TwilioCredential
 from channels_sms.transport import OutgoingSms, SmsResult, TwilioSender, account_for
 from common.ratelimit import Bucket
@@ -43,11 +50,10 @@ def _suppress_unsubscribed(campaign: Campaign, numbers: list[str]) -> None:
     if not numbers:
         return
     owner = campaign.owner
-    scope = {"agency_id": owner.agency_id} if owner.agency_id else {"owner_id": owner.pk}
     known = set(
-        Suppression.objects.filter(
-            channel=Channel.SMS, reason=SuppressionReason.UNSUBSCRIBED, recipient__in=numbers, **scope
-        ).values_list("recipient", flat=True)
+        Suppression.objects.unsubscribes_of(owner, Channel.SMS)
+        .filter(recipient__in=numbers)
+        .values_list("recipient", flat=True)
     )
     Suppression.objects.bulk_create(
         Suppression(
@@ -55,7 +61,7 @@ def _suppress_unsubscribed(campaign: Campaign, numbers: list[str]) -> None:
             recipient=number,
             reason=SuppressionReason.UNSUBSCRIBED,
             detail="Twilio error 21610: the recipient replied STOP.",
-            **scope,
+            **unsubscribe_scope(owner),
         )
         for number in sorted(set(numbers) - known)
     )

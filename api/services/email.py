@@ -12,7 +12,6 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -30,7 +29,7 @@ from api.models import (
 from api.schemas import EmailSendIn
 from api.services.delivery import DeliveryOutcome, claim, retry_in
 from campaigns.delivery import Delivery
-from campaigns.models import Channel, Suppression, SuppressionReason
+from campaigns.models import Channel, Suppression
 from campaigns.plain_text import html_to_text
 from channels_email.addresses import normalise_email
 from channels_email.identities import usable_from_addresses
@@ -128,14 +127,8 @@ def _body(raw: str) -> str:
 
 
 def _suppressions(owner: User, addresses: Sequence[str]) -> dict[str, str]:
-    """Suppressed addresses with the reason: bounces and complaints for everyone, unsubscribes
-    for the officer's agency (or the officer, without one), as for campaigns."""
-    scoped = Q(owner_id=owner.pk)
-    if owner.agency_id:
-        scoped |= Q(agency_id=owner.agency_id)
-    rows = Suppression.objects.filter(channel=Channel.EMAIL, recipient__in=list(addresses)).filter(
-        Q(reason__in=[SuppressionReason.BOUNCED, SuppressionReason.COMPLAINED]) | scoped
-    )
+    """Suppressed addresses with the reason, as for the owner's campaigns."""
+    rows = Suppression.objects.applying_to(owner, Channel.EMAIL).filter(recipient__in=list(addresses))
     return {row.recipient: row.get_reason_display() for row in rows}
 
 

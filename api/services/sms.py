@@ -16,7 +16,7 @@ from api.schemas import SmsSendIn
 from api.services.delivery import DeliveryOutcome, claim, retry_in
 from api.services.events import apply_sms_callback
 from campaigns.delivery import Delivery
-from campaigns.models import Channel, MessageStatus, Suppression, SuppressionReason
+from campaigns.models import Channel, MessageStatus, Suppression
 from channels_sms.callbacks import signature_is_valid
 from channels_sms.models import TwilioCredential
 from channels_sms.segments import MAX_CHARACTERS
@@ -29,16 +29,6 @@ from common.recipients import InvalidRecipient
 from webhooks.services import emit_message_status
 
 logger = logging.getLogger(__name__)
-
-
-def _suppression(owner_id: int, agency_id: int | None, number: str) -> str | None:
-    rows = Suppression.objects.filter(channel=Channel.SMS, recipient=number)
-    for row in rows:
-        if row.reason != SuppressionReason.UNSUBSCRIBED or row.owner_id == owner_id:
-            return row.get_reason_display()
-        if agency_id is not None and row.agency_id == agency_id:
-            return row.get_reason_display()
-    return None
 
 
 @transaction.atomic
@@ -60,9 +50,11 @@ def accept_sms(*, key: ApiKey, data: SmsSendIn, enqueue: Callable[[int], object]
             "invalid_credential_label",
             f'You have no Twilio credentials labelled "{data.label.strip()}".',
         )
-    reason = _suppression(owner.pk, owner.agency_id, recipient)
-    if reason:
-        raise ApiError(400, "invalid_recipient", f"Recipient number is suppressed: {reason}.")
+    suppression = Suppression.objects.applying_to(owner, Channel.SMS).filter(recipient=recipient).first()
+    if suppression is not None:
+        raise ApiError(
+            400, "invalid_recipient", f"Recipient number is suppressed: {suppression.get_reason_display()}."
+        )
     now = timezone.now()
     sms = TransactionalSms.objects.create(
         owner=owner,
