@@ -266,14 +266,17 @@ def unsubscribe_scope(owner: User) -> dict[str, int]:
     return {"agency_id": owner.agency_id} if owner.agency_id else {"owner_id": owner.pk}
 
 
-def suppression_sql(owner: User, channel: str, *, alias: str) -> tuple[str, dict[str, object]]:
+SqlParams = dict[str, int | str | list[str] | None]
+
+
+def suppression_sql(owner: User, channel: str, *, alias: str) -> tuple[str, SqlParams]:
     """`applying_to` as a SQL condition on the suppression table under `alias`, with its params,
     for statements that join it in bulk."""
     condition = (
         f"{alias}.channel = %(suppression_channel)s AND ({alias}.reason = ANY(%(suppression_global)s)"
         f" OR {alias}.agency_id = %(suppression_agency)s OR {alias}.owner_id = %(suppression_owner)s)"
     )
-    params: dict[str, object] = {
+    params: SqlParams = {
         "suppression_channel": channel,
         "suppression_global": [str(reason) for reason in GLOBAL_SUPPRESSIONS],
         "suppression_agency": owner.agency_id,
