@@ -15,7 +15,7 @@ from api.forms import ApiKeyForm
 from api.services import sms as sms_services
 from api.services.keys import ApiKeyError, create_api_key, revoke_api_key
 from campaigns.views.access import OfficerRequest
-from channels_sms.callbacks import requested_url
+from channels_sms.callbacks import CallbackRefused, requested_url
 
 
 @login_required
@@ -60,6 +60,6 @@ def sms_status_callback(request: HttpRequest, sms_id: int, token: str) -> HttpRe
             params=request.POST,
             signature=request.headers.get("X-Twilio-Signature", ""),
         )
-    except sms_services.CallbackRefused:
+    except CallbackRefused:
         return HttpResponseForbidden("Not a valid Twilio callback for this SMS.")
     return HttpResponse(status=204)

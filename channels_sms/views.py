@@ -20,7 +20,7 @@ from campaigns import services as campaign_services
 from campaigns.models import Campaign
 from campaigns.views.access import OfficerRequest
 from channels_sms import selectors, services
-from channels_sms.callbacks import requested_url
+from channels_sms.callbacks import CallbackRefused, requested_url
 from channels_sms.forms import CredentialForm, SmsSendForm, SmsTemplateForm, SmsTestSendForm
 from channels_sms.segments import MAX_CHARACTERS, count_segments
 
@@ -67,7 +67,7 @@ def status_callback(request: HttpRequest, message_id: int, token: str) -> HttpRe
             params=request.POST,
             signature=request.headers.get("X-Twilio-Signature", ""),
         )
-    except services.CallbackRefused:
+    except CallbackRefused:
         return HttpResponseForbidden("Not a valid Twilio callback for this message.")
     return HttpResponse(status=204)
 

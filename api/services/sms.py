@@ -16,12 +16,11 @@ from api.schemas import SmsSendIn
 from api.services.delivery import DeliveryOutcome, claim, retry_in
 from api.services.events import apply_sms_callback
 from campaigns.delivery import Delivery
-from campaigns.models import Channel, MessageStatus, Suppression
-from channels_sms.callbacks import signature_is_valid
+from campaigns.models import Channel, Suppression
+from channels_sms.callbacks import CallbackRefused, check_callback, delivery_error
 from channels_sms.models import TwilioCredential
 from channels_sms.segments import MAX_CHARACTERS
 from channels_sms.sending import credential_bucket
-from channels_sms.services import DELIVERY_ERRORS, TWILIO_STATUSES
 from channels_sms.transport import OutgoingSms, account_for, send_one
 from common import ratelimit, signing
 from common.phones import normalise_phone
@@ -125,10 +124,6 @@ def _record(sms: TransactionalSms, result: Delivery) -> DeliveryOutcome:
     return DeliveryOutcome(True)
 
 
-class CallbackRefused(Exception):
-    """Not Twilio's own callback for this SMS: answered 403, nothing changes."""
-
-
 def accept_status_callback(
     *, sms_id: int, token: str, url: str, params: Mapping[str, str], signature: str
 ) -> bool:
@@ -136,23 +131,19 @@ def accept_status_callback(
     if not signing.is_valid(_CALLBACK_PURPOSE, str(sms_id), token):
         raise CallbackRefused
     sms = TransactionalSms.objects.select_related("credential").filter(pk=sms_id).first()
-    if sms is None or sms.credential is None or params.get("AccountSid") != sms.credential.account_sid:
+    if sms is None:
         raise CallbackRefused
-    auth_token = sms.credential.auth_token()
-    if not signature_is_valid(url=url, params=params, signature=signature, auth_token=auth_token):
-        raise CallbackRefused
-    sid = params.get("MessageSid", "")
-    if not sid or (sms.provider_id and sms.provider_id != sid):
-        raise CallbackRefused
-    if not sms.provider_id and TransactionalSms.objects.filter(provider_id=sid).exists():
+    callback = check_callback(
+        credential=sms.credential, known_sid=sms.provider_id, url=url, params=params, signature=signature
+    )
+    if not sms.provider_id and TransactionalSms.objects.filter(provider_id=callback.sid).exists():
         raise CallbackRefused  # another message's SID: this callback is not about this SMS
-    status = TWILIO_STATUSES.get(params.get("MessageStatus", ""))
-    if status is None:
+    if callback.status is None:
         return False
-    error_code = params.get("ErrorCode", "")
-    error = DELIVERY_ERRORS.get(error_code, f"Twilio error {error_code}") if error_code else ""
-    if status == MessageStatus.FAILED and error:
-        error = f"Not delivered: {error}"
     return apply_sms_callback(
-        sms_id=sms.pk, message_sid=sid, status=status, error_code=error_code, error=error
+        sms_id=sms.pk,
+        message_sid=callback.sid,
+        status=callback.status,
+        error_code=callback.error_code,
+        error=delivery_error(callback.status, callback.error_code),
     ).changed
