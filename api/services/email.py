@@ -16,7 +16,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.selectors import agency_logo_url
 from api.attachments import AttachmentRefused, IncomingFile, check_attachment
 from api.errors import ApiError, invalid
 from api.models import (
@@ -33,6 +32,7 @@ from campaigns.models import Channel, Suppression
 from campaigns.plain_text import html_to_text
 from channels_email.addresses import normalise_email
 from channels_email.identities import usable_from_addresses
+from channels_email.rendering import letterhead, platform_sender, via_postman
 from channels_email.templating import sanitize_email_html
 from channels_email.transport import EmailAttachment, OutgoingEmail, get_transport
 from common import ratelimit
@@ -46,7 +46,6 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_SUBJECT_CHARS = 998
 MAX_CC_AND_BCC = 49  # SES takes 50 recipients a message; the main recipient is the fiftieth
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-VIA = " via Postman"
 EMPTY_MESSAGE = "Message is invalid as the subject or body only contains invalid HTML tags."
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
@@ -72,19 +71,14 @@ def _addresses(raw: Sequence[object], field: str) -> list[str]:
     return found
 
 
-def _default_sender() -> tuple[str, str]:
-    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    return name or "Postman", address.lower()
-
-
 def resolve_from(*, owner: User, raw: str | None) -> tuple[str, bool]:
     """The From header to send with, and whether it is the shared default sender.
 
     Like Postman: the default address (under any display name, which then reads "… via Postman")
     or an address verified in SES for the officer (their own, or one granted to their agency).
     """
-    default_name, default_address = _default_sender()
-    agency_name = owner.agency.shown_name + VIA if owner.agency else default_name
+    default_name, default_address = platform_sender()
+    agency_name = via_postman(owner.agency.shown_name) if owner.agency else default_name
     if raw is None or not raw.strip():
         return formataddr((agency_name, default_address)), True
     if found := first_control(raw.strip()):
@@ -93,8 +87,8 @@ def resolve_from(*, owner: User, raw: str | None) -> tuple[str, bool]:
     name = name.strip()
     address = address.strip().lower()
     if address == default_address:
-        if name and name != default_name and not name.endswith(VIA):
-            name += VIA
+        if name and name != default_name:
+            name = via_postman(name)
         return formataddr((name or agency_name, default_address)), True
     if address and address in usable_from_addresses(owner):
         return formataddr((name, address)) if name else address, False
@@ -209,13 +203,11 @@ def accept_email(
 
 
 def build_outgoing(email: TransactionalEmail) -> OutgoingEmail:
-    agency = email.owner.agency
     classification = Classification(email.classification).label if email.classification else ""
     html = render_to_string(
         "api/email/transactional.html",
         {
-            "agency_name": agency.name if agency else "",
-            "logo_url": agency_logo_url(agency),
+            **letterhead(email.owner.agency),
             "classification": classification,
             "body": email.body,
         },
