@@ -8,10 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from django.conf import settings
 from django.http import HttpResponse
 
-from campaigns.channels import register_channel
+from campaigns.channels import campaign_bucket, register_channel
 from campaigns.delivery import Delivery
 from campaigns.models import Campaign, Channel
 from campaigns.services import first_message
@@ -19,7 +18,7 @@ from campaigns.views.access import OfficerRequest
 from channels_email import steps
 from channels_email.identities import from_problem
 from channels_email.rendering import EmailLayout, build_email, layout_for
-from channels_email.transport import OutgoingEmail, get_transport
+from channels_email.transport import OutgoingEmail, account_bucket, get_transport
 from channels_email.variants import variant_for
 from common.ratelimit import Bucket
 
@@ -42,9 +41,9 @@ class EmailSender:
         return get_transport().send_batch(items)
 
     def buckets(self, campaign: Campaign) -> tuple[Bucket, ...]:
-        buckets = [Bucket(f"email:{settings.EMAIL_PROVIDER}", settings.EMAIL_MAX_SEND_RATE)]
+        buckets = [account_bucket()]
         if campaign.send_rate:
-            buckets.append(Bucket(f"campaign:{campaign.pk}", campaign.send_rate))
+            buckets.append(campaign_bucket(campaign.pk, campaign.send_rate))
         return tuple(buckets)
 
     def after_load(self, campaign: Campaign) -> None:

@@ -24,6 +24,7 @@ from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 
 from campaigns.delivery import Delivery
 from channels_email.models import InboxMessage
+from common.ratelimit import Bucket
 
 THROTTLE_CODES = {"Throttling", "TooManyRequestsException", "LimitExceededException"}
 # An email the email library refuses to build, e.g. a line break inside an address.
@@ -230,6 +231,11 @@ TRANSPORTS: dict[str, type[EmailTransport]] = {
     "ses": SesTransport,
     "smtp": SmtpTransport,
 }
+
+
+def account_bucket() -> Bucket:
+    """The email provider account's ceiling: every campaign and API email takes from it."""
+    return Bucket(f"email:{settings.EMAIL_PROVIDER}", settings.EMAIL_MAX_SEND_RATE)
 
 
 def get_transport() -> EmailTransport:

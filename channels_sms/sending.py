@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from django.conf import settings
 
+from campaigns.channels import campaign_bucket
 from campaigns.models import (
     Campaign,
     Channel,
@@ -75,7 +76,7 @@ def credential_bucket(credential: TwilioCredential) -> Bucket:
 
 def rate_buckets(campaign: Campaign) -> tuple[Bucket, ...]:
     """The campaign's own rate, and its Twilio account's ceiling shared with every other sender."""
-    buckets = [Bucket(f"campaign:{campaign.pk}", campaign.send_rate or settings.SMS_DEFAULT_RATE)]
+    buckets = [campaign_bucket(campaign.pk, campaign.send_rate or settings.SMS_DEFAULT_RATE)]
     credential = campaign_credential(campaign)
     if credential is not None:
         buckets.append(credential_bucket(credential))

@@ -443,8 +443,8 @@ API_KEY_REMINDER_DAYS = (28, 14, 3, 1)
 API_DEFAULT_RATE_PER_SECOND = int(env("API_DEFAULT_RATE_PER_SECOND", "10"))
 # Active (unrevoked, unexpired) keys an officer may hold, unless an admin sets their own cap.
 API_MAX_ACTIVE_KEYS = int(env("API_MAX_ACTIVE_KEYS", "10"))
-# Transactional emails per second across all workers, beside campaigns' EMAIL_MAX_SEND_RATE:
-# the provider account's ceiling should cover both.
+# Transactional emails per second across all workers: the API's share of EMAIL_MAX_SEND_RATE,
+# the provider account's ceiling that campaign and API emails take from together.
 API_EMAIL_MAX_SEND_RATE = int(env("API_EMAIL_MAX_SEND_RATE", "50"))
 # SES configuration set for messages sent with disable_tracking (none: the default set).
 SES_NO_TRACKING_CONFIGURATION_SET = env("SES_NO_TRACKING_CONFIGURATION_SET", "")

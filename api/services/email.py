@@ -34,7 +34,7 @@ from channels_email.addresses import normalise_email
 from channels_email.identities import usable_from_addresses
 from channels_email.rendering import letterhead, platform_sender, via_postman
 from channels_email.templating import sanitize_email_html
-from channels_email.transport import EmailAttachment, OutgoingEmail, get_transport
+from channels_email.transport import EmailAttachment, OutgoingEmail, account_bucket, get_transport
 from common import ratelimit
 from common.controls import first_control
 from common.recipients import InvalidRecipient
@@ -238,8 +238,9 @@ def deliver_email(*, email_id: int) -> DeliveryOutcome:
 
     Claimed, sent and recorded in three steps, none holding a transaction across SES's answer.
     """
-    bucket = ratelimit.Bucket(f"email-api:{settings.EMAIL_PROVIDER}", settings.API_EMAIL_MAX_SEND_RATE)
-    grant = ratelimit.acquire((bucket,), 1)
+    # The provider account's ceiling, shared with campaigns, and the API's own share of it.
+    api_share = ratelimit.Bucket(f"email-api:{settings.EMAIL_PROVIDER}", settings.API_EMAIL_MAX_SEND_RATE)
+    grant = ratelimit.acquire((account_bucket(), api_share), 1)
     if grant.count == 0:
         return DeliveryOutcome(False, grant.wait_seconds)
     try:
