@@ -210,10 +210,6 @@ class MessageStatus(models.TextChoices):
     UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
 
 
-# Statuses a message may still leave; every other status is final.
-OPEN_STATUSES = (MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.SENT)
-
-
 class Message(models.Model):
     """One recipient of a campaign: loaded by COPY at upload, claimed in batches to send."""
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from django.conf import settings
 
 from campaigns.channels import campaign_bucket
+from campaigns.delivery import Delivery
 from campaigns.models import (
     Campaign,
     Channel,
@@ -16,7 +17,7 @@ from campaigns.models import (
     unsubscribe_scope,
 )
 from channels_sms.models import TwilioCredential
-from channels_sms.transport import OutgoingSms, SmsResult, TwilioSender, account_for
+from channels_sms.transport import OutgoingSms, TwilioSender, account_for
 from common.ratelimit import Bucket
 
 NO_CREDENTIAL = "NoCredential"
@@ -29,10 +30,10 @@ def campaign_credential(campaign: Campaign) -> TwilioCredential | None:
     ).first()
 
 
-def send_for_campaign(campaign: Campaign, messages: Sequence[OutgoingSms]) -> list[SmsResult]:
+def send_for_campaign(campaign: Campaign, messages: Sequence[OutgoingSms]) -> list[Delivery]:
     credential = campaign_credential(campaign)
     if credential is None:
-        missing = SmsResult(
+        missing = Delivery(
             error_code=NO_CREDENTIAL,
             error="The campaign has no Twilio credential: choose one of yours in Settings → SMS.",
             permanent=True,
