@@ -13,7 +13,7 @@ from django.http import HttpResponse
 from campaigns.channels import campaign_bucket, register_channel
 from campaigns.delivery import Delivery
 from campaigns.models import Campaign, Channel
-from campaigns.services import first_message
+from campaigns.services import first_rendered
 from campaigns.views.access import OfficerRequest
 from channels_email import steps
 from channels_email.identities import from_problem
@@ -60,13 +60,7 @@ class EmailSender:
 
 def first_email(campaign: Campaign) -> OutgoingEmail | None:
     """The first valid recipient's email, rendered exactly as it will be sent."""
-    message = first_message(campaign)
-    if message is None:
-        return None
-    sender = EmailSender()
-    return sender.build(
-        sender.prepare(campaign), message_id=message.pk, recipient=message.recipient, params=message.params
-    )
+    return first_rendered(campaign, EmailSender())
 
 
 class EmailPages:
