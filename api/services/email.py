@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,10 +22,9 @@ from api.models import (
     Classification,
     TransactionalAttachment,
     TransactionalEmail,
-    TransactionalStatus,
 )
 from api.schemas import EmailSendIn
-from api.services.delivery import DeliveryOutcome, claim, retry_in
+from api.services.delivery import DeliveryOutcome, claim, record
 from campaigns.delivery import Delivery
 from campaigns.models import Channel, Suppression
 from campaigns.plain_text import html_to_text
@@ -38,9 +36,6 @@ from channels_email.transport import EmailAttachment, OutgoingEmail, account_buc
 from common import ratelimit
 from common.controls import first_control
 from common.recipients import InvalidRecipient
-from webhooks.services import emit_message_status
-
-logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_SUBJECT_CHARS = 998
@@ -262,25 +257,10 @@ def deliver_email(*, email_id: int) -> DeliveryOutcome:
 
 @transaction.atomic
 def _record(email: TransactionalEmail, result: Delivery) -> DeliveryOutcome:
-    email.attempts += 1
-    email.claimed_until = None
-    email.error_code, email.error = result.error_code[:64], result.error[:1000]
-    if result.ok:
-        email.status, email.provider_id, email.sent_at = (
-            TransactionalStatus.SENT,
-            result.provider_id,
-            timezone.now(),
-        )
-    elif not result.retries_end(email.attempts):
-        email.save(update_fields=["attempts", "claimed_until", "error_code", "error", "updated_at"])
-        return DeliveryOutcome(False, retry_in(email.attempts))
-    else:
-        email.status = TransactionalStatus.FAILED
-        logger.warning("Transactional email %s failed: %s %s", email.pk, result.error_code, result.error)
-    email.save()
-    emit_message_status(channel="email", message=email)
-    _discard_attachments(email)
-    return DeliveryOutcome(True)
+    outcome = record(email, result)
+    if outcome.done:
+        _discard_attachments(email)
+    return outcome
 
 
 def _discard_attachments(email: TransactionalEmail) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 
 from django.conf import settings
@@ -13,7 +12,7 @@ from django.utils import timezone
 from api.errors import ApiError, invalid
 from api.models import ApiKey, TransactionalSms, TransactionalStatus
 from api.schemas import SmsSendIn
-from api.services.delivery import DeliveryOutcome, claim, retry_in
+from api.services.delivery import DeliveryOutcome, claim, record
 from api.services.events import apply_sms_callback
 from campaigns.delivery import Delivery
 from campaigns.models import Channel, Suppression
@@ -25,9 +24,6 @@ from channels_sms.transport import OutgoingSms, account_for, send_one
 from common import ratelimit, signing
 from common.phones import normalise_phone
 from common.recipients import InvalidRecipient
-from webhooks.services import emit_message_status
-
-logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -90,7 +86,7 @@ def deliver_sms(*, sms_id: int) -> DeliveryOutcome:
     if sms.credential is None:
         if not claim(TransactionalSms, sms_id):
             return DeliveryOutcome(True)
-        return _record(
+        return record(
             sms, Delivery(error_code="NoCredential", error="The credential was deleted.", permanent=True)
         )
     grant = ratelimit.acquire((credential_bucket(sms.credential),), 1)
@@ -100,28 +96,9 @@ def deliver_sms(*, sms_id: int) -> DeliveryOutcome:
         if not claim(TransactionalSms, sms_id):
             return DeliveryOutcome(True)  # sent, failed, or another attempt holds it
         outgoing = OutgoingSms(to=sms.recipient, body=sms.body, status_callback=callback_url(sms.pk))
-        return _record(sms, send_one(account_for(sms.credential), outgoing))
+        return record(sms, send_one(account_for(sms.credential), outgoing))
     finally:
         ratelimit.settle(grant)
-
-
-@transaction.atomic
-def _record(sms: TransactionalSms, result: Delivery) -> DeliveryOutcome:
-    sms.attempts += 1
-    sms.claimed_until = None
-    sms.error_code, sms.error = result.error_code[:64], result.error[:1000]
-    now = timezone.now()
-    if result.ok:
-        sms.status, sms.provider_id, sms.sent_at = TransactionalStatus.SENT, result.provider_id, now
-    elif not result.retries_end(sms.attempts):
-        sms.save(update_fields=["attempts", "claimed_until", "error_code", "error", "updated_at"])
-        return DeliveryOutcome(False, retry_in(sms.attempts))
-    else:
-        sms.status, sms.errored_at = TransactionalStatus.FAILED, now
-        logger.warning("Transactional SMS %s failed: %s %s", sms.pk, result.error_code, result.error)
-    sms.save()
-    emit_message_status(channel="sms", message=sms)
-    return DeliveryOutcome(True)
 
 
 def accept_status_callback(
