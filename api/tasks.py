@@ -14,14 +14,14 @@ from api.services.idempotency import purge_idempotency_records as purge_records
 from api.services.keys import remind_expiring_keys as remind_keys
 
 
-@shared_task(name="api.send_transactional_email", bind=True, acks_late=True, max_retries=None)
+@shared_task(name="api.send_transactional_email", bind=True, max_retries=None)
 def send_transactional_email(self: Any, email_id: int) -> None:
     outcome = email_services.deliver_email(email_id=email_id)
     if not outcome.done:
         raise self.retry(countdown=outcome.retry_in)
 
 
-@shared_task(name="api.send_transactional_sms", bind=True, acks_late=True, max_retries=None)
+@shared_task(name="api.send_transactional_sms", bind=True, max_retries=None)
 def send_transactional_sms(self: Any, sms_id: int) -> None:
     outcome = sms_services.deliver_sms(sms_id=sms_id)
     if not outcome.done:

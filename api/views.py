@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -15,7 +17,7 @@ from api.forms import ApiKeyForm
 from api.services import sms as sms_services
 from api.services.keys import ApiKeyError, create_api_key, revoke_api_key
 from campaigns.views.access import OfficerRequest
-from channels_sms.callbacks import requested_url
+from channels_sms.callbacks import answer_callback
 
 
 @login_required
@@ -52,14 +54,6 @@ def revoke(request: OfficerRequest, pk: int) -> HttpResponse:
 @csrf_exempt  # Twilio posts here; X-Twilio-Signature is the check
 @require_POST
 def sms_status_callback(request: HttpRequest, sms_id: int, token: str) -> HttpResponse:
-    try:
-        sms_services.accept_status_callback(
-            sms_id=sms_id,
-            token=token,
-            url=requested_url(request),
-            params=request.POST,
-            signature=request.headers.get("X-Twilio-Signature", ""),
-        )
-    except sms_services.CallbackRefused:
-        return HttpResponseForbidden("Not a valid Twilio callback for this SMS.")
-    return HttpResponse(status=204)
+    return answer_callback(
+        request, functools.partial(sms_services.accept_status_callback, sms_id=sms_id, token=token)
+    )

@@ -29,6 +29,12 @@ if TYPE_CHECKING:  # the views import the services, which import this module
     from campaigns.views.access import OfficerRequest
 
 
+def campaign_bucket(campaign_id: int, rate: int) -> Bucket:
+    """The campaign's own send rate; a channel's buckets pair it with its provider account's
+    (`account_bucket`, `credential_bucket`, `bot_bucket`), which the API's sends share."""
+    return Bucket(f"campaign:{campaign_id}", rate)
+
+
 class ChannelSender[Prepared, Item](Protocol):
     """What the sending engine needs from a channel: render one message, send a batch, rate buckets."""
 

@@ -41,7 +41,6 @@ from webhooks.services import emit_campaign_milestone
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = MAX_BATCH
-MAX_ATTEMPTS = 5
 MAX_BACKOFF_SECONDS = 8.0
 # Tries to write a sent batch's results through a dropped database connection (about 30 s).
 RECORD_ATTEMPTS = 10
@@ -61,8 +60,7 @@ def outcome_for(delivery: Delivery, attempts: int) -> Outcome:
         return Outcome(MessageStatus.SENT, provider_id=delivery.provider_id)
     if delivery.status:
         return Outcome(delivery.status, error_code=delivery.error_code, error=delivery.error)
-    retry = delivery.throttled or (not delivery.permanent and attempts < MAX_ATTEMPTS)
-    status = MessageStatus.QUEUED if retry else MessageStatus.FAILED
+    status = MessageStatus.FAILED if delivery.retries_end(attempts) else MessageStatus.QUEUED
     return Outcome(status, error_code=delivery.error_code, error=delivery.error, permanent=delivery.permanent)
 
 

@@ -15,15 +15,22 @@ from django.utils import timezone
 from campaigns import transitions
 from campaigns.models import Message, MessageStatus
 
-RANK = {
-    MessageStatus.QUEUED: 0,
-    MessageStatus.SENDING: 1,
-    MessageStatus.SENT: 2,
-    MessageStatus.DELIVERED: 3,
-    MessageStatus.FAILED: 4,
-    MessageStatus.BOUNCED: 4,
-    MessageStatus.UNSUBSCRIBED: 5,
+RANK: dict[str, int] = {
+    MessageStatus.QUEUED.value: 0,
+    MessageStatus.SENDING.value: 1,
+    MessageStatus.SENT.value: 2,
+    MessageStatus.DELIVERED.value: 3,
+    MessageStatus.FAILED.value: 4,
+    MessageStatus.BOUNCED.value: 4,
+    MessageStatus.UNSUBSCRIBED.value: 5,
 }
+
+
+def moves_forward(old: str, new: str) -> bool:
+    """Whether an event saying `new` moves a message at `old` on: the one forward-only rule for
+    campaign messages and API messages alike. A status off the ranking (invalid, suppressed…)
+    is final; an unknown `new` moves nothing."""
+    return old in RANK and RANK.get(new, -1) > RANK[old]
 
 
 @dataclass(frozen=True)
@@ -47,8 +54,7 @@ def apply_delivery_event(
     )
     if message is None:
         return EventResult(None, False)
-    old = MessageStatus(message.status)
-    if old not in RANK or RANK.get(MessageStatus(status), -1) <= RANK[old]:
+    if not moves_forward(message.status, status):
         return EventResult(message, False)
     fields: dict[str, object] = {}
     if status == MessageStatus.DELIVERED:

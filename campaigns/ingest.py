@@ -76,7 +76,7 @@ def load_recipients(
             # Statistics from before a bulk load can steer the claim query off its partial index.
             cursor.execute("ANALYZE campaigns_message")
         transitions.count_loaded(campaign, counts)
-        if Suppression.objects.filter(channel=campaign.channel).exists():
+        if Suppression.objects.applying_to(campaign.owner, campaign.channel).exists():
             suppressed = transitions.suppress_queued(campaign)
             counts[MessageStatus.QUEUED] = counts.get(MessageStatus.QUEUED, 0) - suppressed
             counts[MessageStatus.SUPPRESSED] = suppressed

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 class Channel(models.TextChoices):
@@ -207,10 +210,6 @@ class MessageStatus(models.TextChoices):
     UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
 
 
-# Statuses a message may still leave; every other status is final.
-OPEN_STATUSES = (MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.SENT)
-
-
 class Message(models.Model):
     """One recipient of a campaign: loaded by COPY at upload, claimed in batches to send."""
 
@@ -254,6 +253,48 @@ class SuppressionReason(models.TextChoices):
     UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
 
 
+# Bounces and complaints say the address itself fails, so they hold for every sender.
+GLOBAL_SUPPRESSIONS = (SuppressionReason.BOUNCED, SuppressionReason.COMPLAINED)
+
+
+def unsubscribe_scope(owner: User) -> dict[str, int]:
+    """Who an unsubscribe is recorded for: the owner's agency, or the owner without one."""
+    return {"agency_id": owner.agency_id} if owner.agency_id else {"owner_id": owner.pk}
+
+
+SqlParams = dict[str, int | str | list[str] | None]
+
+
+def suppression_sql(owner: User, channel: str, *, alias: str) -> tuple[str, SqlParams]:
+    """`applying_to` as a SQL condition on the suppression table under `alias`, with its params,
+    for statements that join it in bulk."""
+    condition = (
+        f"{alias}.channel = %(suppression_channel)s AND ({alias}.reason = ANY(%(suppression_global)s)"
+        f" OR {alias}.agency_id = %(suppression_agency)s OR {alias}.owner_id = %(suppression_owner)s)"
+    )
+    params: SqlParams = {
+        "suppression_channel": channel,
+        "suppression_global": [str(reason) for reason in GLOBAL_SUPPRESSIONS],
+        "suppression_agency": owner.agency_id,
+        "suppression_owner": owner.pk,
+    }
+    return condition, params
+
+
+class SuppressionQuerySet(models.QuerySet["Suppression"]):
+    def applying_to(self, owner: User, channel: str) -> SuppressionQuerySet:
+        """What stops a send of `owner` on `channel`: bounces and complaints for everyone,
+        unsubscribes recorded for the owner's agency or for the owner."""
+        scoped = Q(reason__in=GLOBAL_SUPPRESSIONS) | Q(owner_id=owner.pk)
+        if owner.agency_id:
+            scoped |= Q(agency_id=owner.agency_id)
+        return self.filter(scoped, channel=channel)
+
+    def unsubscribes_of(self, owner: User, channel: str) -> SuppressionQuerySet:
+        """The unsubscribes `owner`'s sends record and lift (see `unsubscribe_scope`)."""
+        return self.filter(channel=channel, reason=SuppressionReason.UNSUBSCRIBED, **unsubscribe_scope(owner))
+
+
 class Suppression(models.Model):
     """A recipient that later campaigns skip: bounced, complained or unsubscribed.
 
@@ -268,6 +309,8 @@ class Suppression(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
     detail = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SuppressionQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["channel", "recipient"], name="suppression_lookup")]

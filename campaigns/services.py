@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -10,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from campaigns import dispatch, ingest, transitions
-from campaigns.channels import sender_for
+from campaigns.channels import ChannelSender, sender_for
 from campaigns.models import (
     Campaign,
     CampaignAction,
@@ -201,6 +202,16 @@ def first_message(campaign: Campaign) -> Message | None:
     return campaign.messages.filter(status="queued").order_by("id").first()
 
 
+def first_rendered[Item](campaign: Campaign, sender: ChannelSender[Any, Item]) -> Item | None:
+    """The first valid recipient's message, rendered exactly as it will be sent (for previews)."""
+    message = first_message(campaign)
+    if message is None:
+        return None
+    return sender.build(
+        sender.prepare(campaign), message_id=message.pk, recipient=message.recipient, params=message.params
+    )
+
+
 def send_test(*, campaign: Campaign, to: str) -> None:
     """Send the first recipient's message to `to`, e.g. the officer's own address."""
     message = first_message(campaign)
@@ -269,6 +280,6 @@ def record_action(campaign: Campaign, action: str, *, by: User | None, detail: s
 
 def skip_suppressed(campaign: Campaign) -> int:
     """Set aside queued recipients suppressed (unsubscribed, bounced) since the file was read."""
-    if not Suppression.objects.filter(channel=campaign.channel).exists():
+    if not Suppression.objects.applying_to(campaign.owner, campaign.channel).exists():
         return 0
     return transitions.suppress_queued(campaign)

@@ -13,7 +13,7 @@ from campaigns.ingest import ingest_progress_key
 from campaigns.models import Campaign, RecipientFile
 
 
-@shared_task(name="campaigns.ingest_recipient_file", acks_late=True)
+@shared_task(name="campaigns.ingest_recipient_file")
 def ingest_recipient_file(recipient_file_id: int) -> None:
     recipient_file = RecipientFile.objects.select_related("campaign__owner").get(pk=recipient_file_id)
     key = ingest_progress_key(recipient_file_id)
@@ -24,7 +24,7 @@ def ingest_recipient_file(recipient_file_id: int) -> None:
     services.process_recipient_file(recipient_file=recipient_file, progress=progress)
 
 
-@shared_task(name="campaigns.start_sending", acks_late=True)
+@shared_task(name="campaigns.start_sending")
 def start_sending(campaign_id: int) -> None:
     for _ in range(settings.CAMPAIGN_SEND_CONCURRENCY):
         send_campaign.delay(campaign_id)
@@ -37,7 +37,6 @@ _OUTAGES = (DatabaseError, RedisError)
 
 @shared_task(
     name="campaigns.send_campaign",
-    acks_late=True,
     autoretry_for=_OUTAGES,
     retry_backoff=1,
     retry_backoff_max=30,
@@ -63,7 +62,7 @@ def launch_due_campaigns() -> list[int]:
     return control.launch_due_campaigns()
 
 
-@shared_task(name="campaigns.notify_owner", acks_late=True)
+@shared_task(name="campaigns.notify_owner")
 def notify_owner(campaign_id: int, event: str) -> None:
     campaign = Campaign.objects.select_related("owner", "stats").get(pk=campaign_id)
     notices.send_owner_notice(campaign=campaign, event=event)

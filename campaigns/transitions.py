@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from campaigns.models import Campaign, CampaignStats, Message, MessageStatus
+from campaigns.models import Campaign, CampaignStats, Message, MessageStatus, suppression_sql
 
 # The most messages one claim takes.
 MAX_BATCH = 200
@@ -76,29 +76,18 @@ SET status = 'suppressed', error_code = 'suppressed',
                                             WHEN 'complained' THEN 'Complaint'
                                             ELSE 'Unsubscribed' END
 FROM campaigns_suppression AS s
-WHERE m.campaign_id = %(campaign)s AND m.status = 'queued'
-  AND s.channel = %(channel)s AND s.recipient = m.recipient
-  AND (s.reason IN ('bounced', 'complained') OR s.agency_id = %(agency)s OR s.owner_id = %(owner)s)
+WHERE m.campaign_id = %(campaign)s AND m.status = 'queued' AND s.recipient = m.recipient AND {applies}
 RETURNING m.id
 """
 
 
 @transaction.atomic
 def suppress_queued(campaign: Campaign) -> int:
-    """Set aside queued recipients on the suppression list, in one statement.
-
-    Unsubscribes hold for the agency (or the officer, without one); bounces and complaints
-    hold for everyone.
-    """
-    owner = campaign.owner
-    params: dict[str, int | str | None] = {
-        "campaign": campaign.pk,
-        "channel": campaign.channel,
-        "agency": owner.agency_id,
-        "owner": owner.pk,
-    }
+    """Set aside queued recipients on the suppression list that applies to the campaign's owner
+    (`Suppression.objects.applying_to`), in one statement."""
+    applies, params = suppression_sql(campaign.owner, campaign.channel, alias="s")
     with connection.cursor() as cursor:
-        cursor.execute(_SUPPRESS_SQL, params)
+        cursor.execute(_SUPPRESS_SQL.format(applies=applies), {"campaign": campaign.pk, **params})
         moved = len({row[0] for row in cursor.fetchall()})
     _shift(campaign.pk, {(MessageStatus.QUEUED, MessageStatus.SUPPRESSED): moved})
     return moved

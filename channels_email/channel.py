@@ -8,19 +8,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from django.conf import settings
 from django.http import HttpResponse
 
-from campaigns.channels import register_channel
+from campaigns.channels import campaign_bucket, register_channel
 from campaigns.delivery import ClaimedMessage, Delivery
 from campaigns.models import Campaign, Channel
-from campaigns.services import first_message
+from campaigns.services import first_rendered
 from campaigns.views.access import OfficerRequest
 from channels_email import steps
 from channels_email.bulk import bulk_template_for, send_campaign_emails
 from channels_email.identities import from_problem
 from channels_email.rendering import EmailLayout, build_email, layout_for
-from channels_email.transport import OutgoingEmail, get_transport
+from channels_email.transport import OutgoingEmail, account_bucket, get_transport
 from channels_email.variants import variant_for
 from common.ratelimit import Bucket
 
@@ -51,9 +50,9 @@ class EmailSender:
         return send_campaign_emails(prepared, messages)
 
     def buckets(self, campaign: Campaign) -> tuple[Bucket, ...]:
-        buckets = [Bucket(f"email:{settings.EMAIL_PROVIDER}", settings.EMAIL_MAX_SEND_RATE)]
+        buckets = [account_bucket()]
         if campaign.send_rate:
-            buckets.append(Bucket(f"campaign:{campaign.pk}", campaign.send_rate))
+            buckets.append(campaign_bucket(campaign.pk, campaign.send_rate))
         return tuple(buckets)
 
     def after_load(self, campaign: Campaign) -> None:
@@ -70,13 +69,7 @@ class EmailSender:
 
 def first_email(campaign: Campaign) -> OutgoingEmail | None:
     """The first valid recipient's email, rendered exactly as it will be sent."""
-    message = first_message(campaign)
-    if message is None:
-        return None
-    sender = EmailSender()
-    return sender.build(
-        sender.prepare(campaign), message_id=message.pk, recipient=message.recipient, params=message.params
-    )
+    return first_rendered(campaign, EmailSender())
 
 
 class EmailPages:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.template.loader import render_to_string
 
+from accounts.models import Agency
 from accounts.selectors import agency_logo_url
 from campaigns.models import Campaign
 from campaigns.plain_text import html_to_text
@@ -21,6 +23,7 @@ from channels_email.templating import compile_email_body, html_value
 from channels_email.transport import OutgoingEmail, sender
 from channels_email.unsubscribe import unsubscribe_url
 
+VIA = " via Postman"
 BODY_MARK = "\x00body\x00"
 UNSUBSCRIBE_MARK = "\x00unsubscribe\x00"
 
@@ -37,8 +40,16 @@ class EmailLayout:
     configuration_set: str = ""
 
 
-def _address_of(default_from: str) -> str:
-    return default_from.rpartition("<")[2].rstrip(">").strip() or default_from
+def platform_sender() -> tuple[str, str]:
+    """The shared sender's display name and address (DEFAULT_FROM_EMAIL)."""
+    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return name or "Postman", address.lower()
+
+
+def via_postman(name: str) -> str:
+    """A display name as the shared address carries it, so no one reads it as the agency's own
+    mailbox: "<name> via Postman". Campaign and API emails both name their sender through here."""
+    return name if name.endswith(VIA) else f"{name}{VIA}"
 
 
 def from_header(campaign: Campaign) -> str:
@@ -47,17 +58,22 @@ def from_header(campaign: Campaign) -> str:
     name = campaign.sender_name or (agency.shown_name if agency else "Postman")
     if campaign.from_email:
         return sender(name, campaign.from_email)
-    return sender(f"{name} via Postman", _address_of(settings.DEFAULT_FROM_EMAIL))
+    return sender(via_postman(name), platform_sender()[1])
+
+
+def letterhead(agency: Agency | None, *, with_logo: bool = True) -> dict[str, str]:
+    """The agency's name and logo above every email's body, campaign or API."""
+    return {
+        "agency_name": agency.shown_name if agency else "",
+        "logo_url": agency_logo_url(agency) if with_logo else "",
+    }
 
 
 def build_layout(campaign: Campaign) -> EmailLayout:
-    agency = campaign.owner.agency
-    logo_url = agency_logo_url(agency) if campaign.show_agency_logo else ""
     shell = render_to_string(
         "channels_email/email/layout.html",
         {
-            "agency_name": agency.shown_name if agency else "",
-            "logo_url": logo_url,
+            **letterhead(campaign.owner.agency, with_logo=campaign.show_agency_logo),
             "body": BODY_MARK,
             "unsubscribe_url": UNSUBSCRIBE_MARK,
         },

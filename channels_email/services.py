@@ -13,6 +13,7 @@ from campaigns.models import (
     MessageStatus,
     Suppression,
     SuppressionReason,
+    unsubscribe_scope,
 )
 from campaigns.templating import CompiledTemplate, compile_template
 from channels_email.templating import (
@@ -29,25 +30,17 @@ UNSUBSCRIBED_CODE = "unsubscribed"
 _UNSUBSCRIBABLE = (MessageStatus.SENT, MessageStatus.DELIVERED)
 
 
-def _scope(message: Message) -> dict[str, object]:
-    owner = message.campaign.owner
-    return {"agency_id": owner.agency_id} if owner.agency_id else {"owner_id": owner.pk}
-
-
 @transaction.atomic
 def unsubscribe(*, message: Message, reason: str = "") -> None:
     """Suppress this recipient for the agency's later campaigns (idempotent)."""
-    scope = _scope(message)
-    exists = Suppression.objects.filter(
-        channel=Channel.EMAIL, recipient=message.recipient, reason=SuppressionReason.UNSUBSCRIBED, **scope
-    ).exists()
-    if not exists:
+    owner = message.campaign.owner
+    if not is_unsubscribed(message):
         Suppression.objects.create(
             channel=Channel.EMAIL,
             recipient=message.recipient,
             reason=SuppressionReason.UNSUBSCRIBED,
             detail=reason.strip()[:1000],
-            **scope,
+            **unsubscribe_scope(owner),
         )
     locked = Message.objects.select_for_update().get(pk=message.pk)
     if locked.status in _UNSUBSCRIBABLE:
@@ -60,11 +53,8 @@ def unsubscribe(*, message: Message, reason: str = "") -> None:
 @transaction.atomic
 def resubscribe(*, message: Message) -> None:
     """Undo an unsubscribe: lift the suppression and count the message as it was before."""
-    Suppression.objects.filter(
-        channel=Channel.EMAIL,
-        recipient=message.recipient,
-        reason=SuppressionReason.UNSUBSCRIBED,
-        **_scope(message),
+    Suppression.objects.unsubscribes_of(message.campaign.owner, Channel.EMAIL).filter(
+        recipient=message.recipient
     ).delete()
     locked = Message.objects.select_for_update().get(pk=message.pk)
     if locked.status == MessageStatus.UNSUBSCRIBED and locked.error_code == UNSUBSCRIBED_CODE:
@@ -73,12 +63,11 @@ def resubscribe(*, message: Message) -> None:
 
 
 def is_unsubscribed(message: Message) -> bool:
-    return Suppression.objects.filter(
-        channel=Channel.EMAIL,
-        recipient=message.recipient,
-        reason=SuppressionReason.UNSUBSCRIBED,
-        **_scope(message),
-    ).exists()
+    return (
+        Suppression.objects.unsubscribes_of(message.campaign.owner, Channel.EMAIL)
+        .filter(recipient=message.recipient)
+        .exists()
+    )
 
 
 def compile_email_template(*, subject: str, body: str, body_format: str) -> tuple[str, list[str]]:

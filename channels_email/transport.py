@@ -24,6 +24,7 @@ from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 
 from campaigns.delivery import Delivery
 from channels_email.models import InboxMessage
+from common.ratelimit import Bucket
 
 THROTTLE_CODES = {"Throttling", "TooManyRequestsException", "LimitExceededException"}
 # An email the email library refuses to build, e.g. a line break inside an address.
@@ -78,16 +79,12 @@ def mime_message(email: OutgoingEmail, connection: Any = None) -> EmailMultiAlte
     return message
 
 
-# Transports answer with the engine's own result type; the name reads better here.
-SendResult = Delivery
-
-
 class EmailTransport(Protocol):
-    def send_batch(self, emails: Sequence[OutgoingEmail]) -> list[SendResult]: ...
+    def send_batch(self, emails: Sequence[OutgoingEmail]) -> list[Delivery]: ...
 
 
 class InboxTransport:
-    def send_batch(self, emails: Sequence[OutgoingEmail]) -> list[SendResult]:
+    def send_batch(self, emails: Sequence[OutgoingEmail]) -> list[Delivery]:
         rows = InboxMessage.objects.bulk_create(
             InboxMessage(
                 to=email.to,
@@ -100,7 +97,7 @@ class InboxTransport:
             )
             for email in emails
         )
-        return [SendResult(provider_id=f"inbox-{row.pk}") for row in rows]
+        return [Delivery(provider_id=f"inbox-{row.pk}") for row in rows]
 
 
 def _inbox_extras(email: OutgoingEmail) -> dict[str, str]:
@@ -133,25 +130,25 @@ class SesTransport:
 
     threads = 8
 
-    def send_batch(self, emails: Sequence[OutgoingEmail]) -> list[SendResult]:
+    def send_batch(self, emails: Sequence[OutgoingEmail]) -> list[Delivery]:
         if len(emails) <= 1:
             return [self.send_one(email) for email in emails]
         with ThreadPoolExecutor(max_workers=min(self.threads, len(emails))) as pool:
             return list(pool.map(self.send_one, emails))
 
-    def send_one(self, email: OutgoingEmail) -> SendResult:
+    def send_one(self, email: OutgoingEmail) -> Delivery:
         try:
             request = self._request(email)
         except ValueError as error:
             # The email library refuses this email (a line break in an address, say): only it fails.
-            return SendResult(error_code=INVALID_MESSAGE, error=str(error), permanent=True)
+            return Delivery(error_code=INVALID_MESSAGE, error=str(error), permanent=True)
         try:
             response = ses_client().send_email(**request)
         except ClientError as error:
             return ses_error_result(error)
         except BotoCoreError as error:
-            return SendResult(error_code="ConnectionError", error=str(error))
-        return SendResult(provider_id=response["MessageId"])
+            return Delivery(error_code="ConnectionError", error=str(error))
+        return Delivery(provider_id=response["MessageId"])
 
     def _request(self, email: OutgoingEmail) -> dict[str, Any]:
         request: dict[str, Any] = {
@@ -178,14 +175,14 @@ class SesTransport:
         return request
 
 
-def ses_error_result(error: ClientError) -> SendResult:
+def ses_error_result(error: ClientError) -> Delivery:
     found = error.response.get("Error", {})
     return ses_result(found.get("Code", "Unknown"), found.get("Message", str(error)))
 
 
-def ses_result(code: str, message: str) -> SendResult:
+def ses_result(code: str, message: str) -> Delivery:
     """An SES error code as the engine reads it: throttling is retried, permanent errors are final."""
-    return SendResult(
+    return Delivery(
         error_code=code, error=message, permanent=code in PERMANENT_CODES, throttled=code in THROTTLE_CODES
     )
 
@@ -202,7 +199,7 @@ def _destination(email: OutgoingEmail) -> dict[str, list[str]]:
 class SmtpTransport:
     """One pooled SMTP connection per batch."""
 
-    def send_batch(self, emails: Sequence[OutgoingEmail]) -> list[SendResult]:
+    def send_batch(self, emails: Sequence[OutgoingEmail]) -> list[Delivery]:
         connection = SmtpBackend(
             host=settings.SMTP_HOST,
             port=settings.SMTP_PORT,
@@ -211,29 +208,27 @@ class SmtpTransport:
             use_tls=settings.SMTP_USE_TLS,
             fail_silently=False,
         )
-        results: list[SendResult] = []
+        results: list[Delivery] = []
         try:
             connection.open()
             for email in emails:
                 results.append(self._send(connection, email))
         except (OSError, smtplib.SMTPException) as error:
-            results.extend(
-                SendResult(error_code="SMTPError", error=str(error)) for _ in emails[len(results) :]
-            )
+            results.extend(Delivery(error_code="SMTPError", error=str(error)) for _ in emails[len(results) :])
         finally:
             connection.close()
         return results
 
-    def _send(self, connection: SmtpBackend, email: OutgoingEmail) -> SendResult:
+    def _send(self, connection: SmtpBackend, email: OutgoingEmail) -> Delivery:
         message = mime_message(email, connection)
         try:
             message.send()
         except smtplib.SMTPRecipientsRefused as error:
-            return SendResult(error_code="SMTPRecipientsRefused", error=str(error), permanent=True)
+            return Delivery(error_code="SMTPRecipientsRefused", error=str(error), permanent=True)
         except ValueError as error:
             # Raised while the MIME message is built, before anything reaches the server.
-            return SendResult(error_code=INVALID_MESSAGE, error=str(error), permanent=True)
-        return SendResult(provider_id=message.extra_headers.get("Message-ID", "smtp"))
+            return Delivery(error_code=INVALID_MESSAGE, error=str(error), permanent=True)
+        return Delivery(provider_id=message.extra_headers.get("Message-ID", "smtp"))
 
 
 TRANSPORTS: dict[str, type[EmailTransport]] = {
@@ -241,6 +236,11 @@ TRANSPORTS: dict[str, type[EmailTransport]] = {
     "ses": SesTransport,
     "smtp": SmtpTransport,
 }
+
+
+def account_bucket() -> Bucket:
+    """The email provider account's ceiling: every campaign and API email takes from it."""
+    return Bucket(f"email:{settings.EMAIL_PROVIDER}", settings.EMAIL_MAX_SEND_RATE)
 
 
 def get_transport() -> EmailTransport:

@@ -13,7 +13,7 @@ from django.http import HttpResponse
 from campaigns.channels import register_channel
 from campaigns.delivery import Delivery
 from campaigns.models import Campaign, Channel
-from campaigns.services import first_message
+from campaigns.services import first_rendered
 from campaigns.views.access import OfficerRequest
 from channels_sms import lengths as sms_lengths
 from channels_sms import rendering as sms_rendering
@@ -57,13 +57,7 @@ class SmsSender:
 
 def first_sms(campaign: Campaign) -> OutgoingSms | None:
     """The first valid recipient's SMS, rendered exactly as it will be sent."""
-    message = first_message(campaign)
-    if message is None:
-        return None
-    sender = SmsSender()
-    return sender.build(
-        sender.prepare(campaign), message_id=message.pk, recipient=message.recipient, params=message.params
-    )
+    return first_rendered(campaign, SmsSender())
 
 
 class SmsPages:

@@ -6,9 +6,18 @@ from collections.abc import Sequence
 
 from django.conf import settings
 
-from campaigns.models import Campaign, Channel, MessageStatus, Suppression, SuppressionReason
+from campaigns.channels import campaign_bucket
+from campaigns.delivery import Delivery
+from campaigns.models import (
+    Campaign,
+    Channel,
+    MessageStatus,
+    Suppression,
+    SuppressionReason,
+    unsubscribe_scope,
+)
 from channels_sms.models import TwilioCredential
-from channels_sms.transport import OutgoingSms, SmsResult, TwilioSender, account_for
+from channels_sms.transport import OutgoingSms, TwilioSender, account_for
 from common.ratelimit import Bucket
 
 NO_CREDENTIAL = "NoCredential"
@@ -21,10 +30,10 @@ def campaign_credential(campaign: Campaign) -> TwilioCredential | None:
     ).first()
 
 
-def send_for_campaign(campaign: Campaign, messages: Sequence[OutgoingSms]) -> list[SmsResult]:
+def send_for_campaign(campaign: Campaign, messages: Sequence[OutgoingSms]) -> list[Delivery]:
     credential = campaign_credential(campaign)
     if credential is None:
-        missing = SmsResult(
+        missing = Delivery(
             error_code=NO_CREDENTIAL,
             error="The campaign has no Twilio credential: choose one of yours in Settings → SMS.",
             permanent=True,
@@ -43,11 +52,10 @@ def _suppress_unsubscribed(campaign: Campaign, numbers: list[str]) -> None:
     if not numbers:
         return
     owner = campaign.owner
-    scope = {"agency_id": owner.agency_id} if owner.agency_id else {"owner_id": owner.pk}
     known = set(
-        Suppression.objects.filter(
-            channel=Channel.SMS, reason=SuppressionReason.UNSUBSCRIBED, recipient__in=numbers, **scope
-        ).values_list("recipient", flat=True)
+        Suppression.objects.unsubscribes_of(owner, Channel.SMS)
+        .filter(recipient__in=numbers)
+        .values_list("recipient", flat=True)
     )
     Suppression.objects.bulk_create(
         Suppression(
@@ -55,7 +63,7 @@ def _suppress_unsubscribed(campaign: Campaign, numbers: list[str]) -> None:
             recipient=number,
             reason=SuppressionReason.UNSUBSCRIBED,
             detail="Twilio error 21610: the recipient replied STOP.",
-            **scope,
+            **unsubscribe_scope(owner),
         )
         for number in sorted(set(numbers) - known)
     )
@@ -69,7 +77,7 @@ def credential_bucket(credential: TwilioCredential) -> Bucket:
 
 def rate_buckets(campaign: Campaign) -> tuple[Bucket, ...]:
     """The campaign's own rate, and its Twilio account's ceiling shared with every other sender."""
-    buckets = [Bucket(f"campaign:{campaign.pk}", campaign.send_rate or settings.SMS_DEFAULT_RATE)]
+    buckets = [campaign_bucket(campaign.pk, campaign.send_rate or settings.SMS_DEFAULT_RATE)]
     credential = campaign_credential(campaign)
     if credential is not None:
         buckets.append(credential_bucket(credential))

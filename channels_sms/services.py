@@ -19,7 +19,7 @@ from campaigns.events import apply_delivery_event
 from campaigns.models import Campaign, CampaignStatus, Channel, Message, MessageStatus
 from campaigns.templating import compile_template
 from channels_sms import encryption
-from channels_sms.callbacks import signature_is_valid, token_is_valid
+from channels_sms.callbacks import CallbackRefused, check_callback, delivery_error, token_is_valid
 from channels_sms.models import SmsCampaignSettings, TwilioCredential
 from channels_sms.sending import campaign_credential
 from channels_sms.transport import TwilioAccount, VerificationError, verify
@@ -28,21 +28,6 @@ from common.phones import is_singapore_mobile
 
 # Campaign states in which a credential is still needed to send.
 _IN_FLIGHT = (CampaignStatus.SENDING, CampaignStatus.SCHEDULED, CampaignStatus.PAUSED)
-
-TWILIO_STATUSES = {
-    "sent": MessageStatus.SENT,
-    "delivered": MessageStatus.DELIVERED,
-    "undelivered": MessageStatus.FAILED,
-    "failed": MessageStatus.FAILED,
-}
-DELIVERY_ERRORS = {
-    "30003": "Unreachable destination handset",
-    "30004": "Message blocked by the recipient or carrier",
-    "30005": "Unknown destination handset",
-    "30006": "Landline or unreachable carrier",
-    "30007": "Filtered by the carrier as spam",
-    "30008": "Unknown error from the carrier",
-}
 
 
 class CredentialError(Exception):
@@ -209,10 +194,6 @@ def rotate_credential_keys() -> int:
     return count
 
 
-class CallbackRefused(Exception):
-    """Not a genuine Twilio callback for this message: answered 403, nothing changes."""
-
-
 class CallbackOutcome(StrEnum):
     APPLIED = "applied"  # the message moved forward
     UNCHANGED = "unchanged"  # a late, repeated or intermediate status: nothing to do
@@ -236,19 +217,12 @@ def accept_status_callback(
     credential = TwilioCredential.objects.filter(
         campaign_settings__campaign_id=message["campaign_id"], owner_id=message["campaign__owner_id"]
     ).first()
-    if credential is None or params.get("AccountSid") != credential.account_sid:
-        raise CallbackRefused
-    if not signature_is_valid(
-        url=url, params=params, signature=signature, auth_token=credential.auth_token()
-    ):
-        raise CallbackRefused
-    sid = params.get("MessageSid", "")
-    if not sid or (message["provider_id"] and message["provider_id"] != sid):
-        raise CallbackRefused
-    status = TWILIO_STATUSES.get(params.get("MessageStatus", ""))
-    if status is None:
+    callback = check_callback(
+        credential=credential, known_sid=message["provider_id"], url=url, params=params, signature=signature
+    )
+    if callback.status is None:
         return CallbackOutcome.UNCHANGED
-    error_code = params.get("ErrorCode", "")
+    sid, status, error_code = callback.sid, callback.status, callback.error_code
     outcome = apply_status(message_id=message_id, message_sid=sid, status=status, error_code=error_code)
     if outcome == CallbackOutcome.PENDING:
         from channels_sms.tasks import apply_status_callback
@@ -270,10 +244,7 @@ def apply_status(*, message_id: int, message_sid: str, status: str, error_code: 
         return CallbackOutcome.PENDING
     if row["provider_id"] != message_sid:
         return CallbackOutcome.DROPPED
-    error = ""
-    if error_code:
-        reason = DELIVERY_ERRORS.get(error_code, f"Twilio error {error_code}")
-        error = f"Not delivered: {reason}" if status == MessageStatus.FAILED else reason
+    error = delivery_error(status, error_code)
     result = apply_delivery_event(provider_id=message_sid, status=status, error_code=error_code, error=error)
     return CallbackOutcome.APPLIED if result.changed else CallbackOutcome.UNCHANGED
 

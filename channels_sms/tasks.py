@@ -17,9 +17,7 @@ def _countdown(retries: int) -> int:
     return min(30, 2 + 2 * retries)
 
 
-@shared_task(
-    name="channels_sms.apply_status_callback", bind=True, acks_late=True, max_retries=MAX_WAIT_RETRIES
-)
+@shared_task(name="channels_sms.apply_status_callback", bind=True, max_retries=MAX_WAIT_RETRIES)
 def apply_status_callback(self: Any, message_id: int, message_sid: str, status: str, error_code: str) -> str:
     outcome = services.apply_status(
         message_id=message_id, message_sid=message_sid, status=status, error_code=error_code

@@ -37,9 +37,6 @@ class OutgoingSms:
     status_callback: str = ""
 
 
-SmsResult = Delivery
-
-
 @dataclass(frozen=True)
 class TwilioAccount:
     """A credential decrypted for one use; `repr` leaves the secret out of any traceback."""
@@ -90,7 +87,7 @@ def _client(account: TwilioAccount, base_url: str) -> Client:
     return client
 
 
-def send_one(account: TwilioAccount, sms: OutgoingSms) -> SmsResult:
+def send_one(account: TwilioAccount, sms: OutgoingSms) -> Delivery:
     request: dict[str, Any] = {"to": sms.to, "body": sms.body}
     if account.messaging_service_sid:
         request["messaging_service_sid"] = account.messaging_service_sid
@@ -103,8 +100,8 @@ def send_one(account: TwilioAccount, sms: OutgoingSms) -> SmsResult:
     except (TwilioRestException, TwilioServiceException) as error:
         return result_for_error(error)
     except (TwilioException, requests.RequestException) as error:
-        return SmsResult(error_code="ConnectionError", error=str(error) or type(error).__name__)
-    return SmsResult(provider_id=str(message.sid))
+        return Delivery(error_code="ConnectionError", error=str(error) or type(error).__name__)
+    return Delivery(provider_id=str(message.sid))
 
 
 class TwilioSender:
@@ -112,7 +109,7 @@ class TwilioSender:
 
     threads = 8
 
-    def send_batch(self, account: TwilioAccount, messages: Sequence[OutgoingSms]) -> list[SmsResult]:
+    def send_batch(self, account: TwilioAccount, messages: Sequence[OutgoingSms]) -> list[Delivery]:
         if len(messages) <= 1:
             return [send_one(account, sms) for sms in messages]
         with ThreadPoolExecutor(max_workers=min(self.threads, len(messages))) as pool:
@@ -127,17 +124,17 @@ def error_text(error: TwilioRestException | TwilioServiceException) -> str:
     return message or error.msg
 
 
-def result_for_error(error: TwilioRestException | TwilioServiceException) -> SmsResult:
+def result_for_error(error: TwilioRestException | TwilioServiceException) -> Delivery:
     code = int(error.code or error.status)
     text = error_text(error)
     if error.status == 429 or code == THROTTLED:
-        return SmsResult(error_code=str(code), error=text, throttled=True)
+        return Delivery(error_code=str(code), error=text, throttled=True)
     if code in INVALID_NUMBER_CODES:
-        return SmsResult(error_code=str(code), error=text, permanent=True, status=MessageStatus.INVALID)
+        return Delivery(error_code=str(code), error=text, permanent=True, status=MessageStatus.INVALID)
     if code in UNSUBSCRIBED_CODES:
-        return SmsResult(error_code=str(code), error=text, permanent=True, status=MessageStatus.UNSUBSCRIBED)
+        return Delivery(error_code=str(code), error=text, permanent=True, status=MessageStatus.UNSUBSCRIBED)
     # Twilio's 5xx are its own trouble: worth the engine's few retries. A 4xx will not change.
-    return SmsResult(error_code=str(code), error=text, permanent=error.status < 500)
+    return Delivery(error_code=str(code), error=text, permanent=error.status < 500)
 
 
 class VerificationError(Exception):

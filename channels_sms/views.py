@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -20,7 +21,7 @@ from campaigns import services as campaign_services
 from campaigns.models import Campaign
 from campaigns.views.access import OfficerRequest
 from channels_sms import selectors, services
-from channels_sms.callbacks import requested_url
+from channels_sms.callbacks import answer_callback
 from channels_sms.forms import CredentialForm, SmsSendForm, SmsTemplateForm, SmsTestSendForm
 from channels_sms.segments import MAX_CHARACTERS, count_segments
 
@@ -59,17 +60,9 @@ def delete_credential(request: OfficerRequest, pk: int) -> HttpResponse:
 @csrf_exempt  # Twilio posts here; X-Twilio-Signature is the check
 @require_POST
 def status_callback(request: HttpRequest, message_id: int, token: str) -> HttpResponse:
-    try:
-        services.accept_status_callback(
-            message_id=message_id,
-            token=token,
-            url=requested_url(request),
-            params=request.POST,
-            signature=request.headers.get("X-Twilio-Signature", ""),
-        )
-    except services.CallbackRefused:
-        return HttpResponseForbidden("Not a valid Twilio callback for this message.")
-    return HttpResponse(status=204)
+    return answer_callback(
+        request, functools.partial(services.accept_status_callback, message_id=message_id, token=token)
+    )
 
 
 # The SMS steps of a campaign. The campaign views look the campaign up among the officer's own

@@ -15,7 +15,7 @@ from django.utils.safestring import mark_safe
 
 from campaigns.channels import register_channel
 from campaigns.models import Campaign, Channel
-from campaigns.services import first_message
+from campaigns.services import first_rendered
 from campaigns.views.access import OfficerRequest
 from channels_telegram import steps
 from channels_telegram.reach import check_reach
@@ -37,13 +37,7 @@ class TelegramCampaignSender(TelegramSender):
 
 def first_telegram(campaign: Campaign) -> OutgoingTelegram | None:
     """The first sendable recipient's message, rendered exactly as it will be sent."""
-    message = first_message(campaign)
-    if message is None:
-        return None
-    sender = TelegramCampaignSender()
-    return sender.build(
-        sender.prepare(campaign), message_id=message.pk, recipient=message.recipient, params=message.params
-    )
+    return first_rendered(campaign, TelegramCampaignSender())
 
 
 class TelegramPages:

@@ -28,6 +28,7 @@ from typing import Protocol
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from campaigns.channels import campaign_bucket
 from campaigns.delivery import Delivery
 from channels_telegram.botapi import Bot, BotApiError, BotApiUnreachable
 from channels_telegram.models import Subscriber, SubscriberStatus, TelegramBot
@@ -79,9 +80,9 @@ def bot_bucket(bot: TelegramBot) -> Bucket:
 def rate_buckets(campaign: TelegramCampaign) -> tuple[Bucket, ...]:
     bot = campaign_bot(campaign)
     if bot is None:
-        return (Bucket(f"campaign:{campaign.pk}", campaign.send_rate or 1),)
+        return (campaign_bucket(campaign.pk, campaign.send_rate or 1),)
     own = min(campaign.send_rate or bot.max_rate, bot.max_rate)
-    return (Bucket(f"campaign:{campaign.pk}", own), bot_bucket(bot))
+    return (campaign_bucket(campaign.pk, own), bot_bucket(bot))
 
 
 class TelegramSender:

@@ -13,6 +13,6 @@ from channels_telegram.updates import forget_updates_before
 KEEP_UPDATE_IDS = timedelta(days=7)
 
 
-@shared_task(name="channels_telegram.forget_old_updates", acks_late=True)
+@shared_task(name="channels_telegram.forget_old_updates")
 def forget_old_updates() -> int:
     return forget_updates_before(timezone.now() - KEEP_UPDATE_IDS)

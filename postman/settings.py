@@ -339,6 +339,7 @@ if not TELEGRAM_CREDENTIAL_KEYS:
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
+# Every task is acknowledged once it has run, so a worker lost mid-task hands it back.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -445,8 +446,8 @@ API_KEY_REMINDER_DAYS = (28, 14, 3, 1)
 API_DEFAULT_RATE_PER_SECOND = int(env("API_DEFAULT_RATE_PER_SECOND", "10"))
 # Active (unrevoked, unexpired) keys an officer may hold, unless an admin sets their own cap.
 API_MAX_ACTIVE_KEYS = int(env("API_MAX_ACTIVE_KEYS", "10"))
-# Transactional emails per second across all workers, beside campaigns' EMAIL_MAX_SEND_RATE:
-# the provider account's ceiling should cover both.
+# Transactional emails per second across all workers: the API's share of EMAIL_MAX_SEND_RATE,
+# the provider account's ceiling that campaign and API emails take from together.
 API_EMAIL_MAX_SEND_RATE = int(env("API_EMAIL_MAX_SEND_RATE", "50"))
 # SES configuration set for messages sent with disable_tracking (none: the default set).
 SES_NO_TRACKING_CONFIGURATION_SET = env("SES_NO_TRACKING_CONFIGURATION_SET", "")

@@ -8,7 +8,7 @@ from celery import shared_task
 from webhooks import delivery, services
 
 
-@shared_task(name="webhooks.attempt_delivery", acks_late=True)
+@shared_task(name="webhooks.attempt_delivery")
 def attempt_delivery(delivery_id: int, claim: int) -> None:
     delivery.attempt_delivery(delivery_id=delivery_id, claim=claim)
 

@@ -25,6 +25,7 @@ class PostmanApi(NinjaAPI):
 
     def get_openapi_schema(self, **kwargs: Any) -> OpenAPISchema:
         schema = super().get_openapi_schema(**kwargs)
+        schema["info"]["description"] = docs.description()
         schema["webhooks"] = webhook_docs.WEBHOOKS
         return schema
 
@@ -32,7 +33,7 @@ class PostmanApi(NinjaAPI):
 api = PostmanApi(
     title="Postman API",
     version="v1",
-    description=docs.DESCRIPTION,
+    description=docs.description(),
     urls_namespace="api_v1",
     auth=ApiKeyAuth(),
     docs_url="/docs",

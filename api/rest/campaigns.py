@@ -28,9 +28,9 @@ from api.rest.campaign_json import (
     summary_json,
 )
 from api.rest.listing import query_parameters
-from api.rest.responses import respond
+from api.rest.responses import respond, respond_once
 from api.schemas import ErrorOut, validated
-from api.services.idempotency import HEADER, Response, run_idempotent
+from api.services.idempotency import Response
 from campaigns import selectors as campaign_selectors
 from campaigns import services
 from campaigns.forms import CampaignCreateForm
@@ -72,16 +72,12 @@ def create_campaign(request: HttpRequest) -> HttpResponse:
         )
         return Response(201, campaign_json(owned_campaign(key.owner, campaign.pk)))
 
-    result = run_idempotent(
-        api_key=key,
-        idempotency_key=request.headers.get(HEADER),
+    return respond_once(
+        request,
         fingerprint=body.fingerprint,
         handler=handler,
+        headers=lambda answer: {"Location": campaign_url(answer["id"])},
     )
-    headers = {"Location": campaign_url(result.body["id"])}
-    if result.replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return respond(result.status, result.body, headers)
 
 
 @router.get(

@@ -3,28 +3,34 @@ Postman accepts, the Idempotency-Key header, list parameters, and an example for
 
 from __future__ import annotations
 
+from string import Template
 from typing import Any
 
+from django.conf import settings
 from pydantic import BaseModel
 
+from api.rest.bodies import MAX_REQUEST_BYTES
 from api.schemas import EMAIL_STATUS_FILTERS, SMS_STATUS_FILTERS, SORT_VALUES, EmailSendIn, SmsSendIn
+from api.services.email import MAX_ATTACHMENT_BYTES, MAX_CC_AND_BCC
+from api.services.idempotency import MAX_KEY_CHARS
+from api.services.idempotency import TTL as IDEMPOTENCY_TTL
 
-DESCRIPTION = """
+_DESCRIPTION = Template("""
 Send single emails and SMS from your own systems, and run whole campaigns. The transactional
 endpoints, fields and answers are those of Postman's v1 API: a client written for it works here
 with only the base URL changed.
 
 **Authentication.** Create a key under *API keys* and send it on every request as
-`Authorization: Bearer <key>`. Keys expire (6 months unless chosen otherwise); the owner is
-emailed 28, 14, 3 and 1 days before. A key reaches only its owner's messages and campaigns.
+`Authorization: Bearer <key>`. Keys expire ($key_months months unless chosen otherwise); the owner is
+emailed $reminder_days days before. A key reaches only its owner's messages and campaigns.
 
-**Rate limit.** Each officer may make 10 requests a second, all their keys together, unless an
+**Rate limit.** Each officer may make $rate requests a second, all their keys together, unless an
 administrator has set another rate. Beyond it the answer is `429` with a `Retry-After` header
 (seconds).
 
-**Idempotency.** Send an `Idempotency-Key` header (any unique string, up to 255 characters) with a
-send or a campaign creation, and a retry with the same key and body within 24 hours returns the
-first answer instead of doing it again; the same key with a different body is a `422`.
+**Idempotency.** Send an `Idempotency-Key` header (any unique string, up to $key_chars characters)
+with a send or a campaign creation, and a retry with the same key and body within $idempotency_hours
+hours returns the first answer instead of doing it again; the same key with a different body is a `422`.
 
 **Delivery.** A send answers at once with status `ACCEPTED`; the message then moves to `SENT`
 and, as the provider reports, `DELIVERED`, `BOUNCED`, `COMPLAINT` or `FAILED`. Poll the message
@@ -33,7 +39,7 @@ back on each change, signed with HMAC-SHA256.
 
 **Campaigns.** `POST /api/v1/campaigns` makes a draft on email or SMS; `PUT …/template` writes
 its message with `{{keyword}}`s; `POST …/recipients` uploads a CSV or Excel file (multipart,
-200 MB) and answers `202` with a URL to poll until the file is `ready` (or `failed`, with the
+$recipient_file_size) and answers `202` with a URL to poll until the file is `ready` (or `failed`, with the
 reason); `POST …/test` sends the first message to you; `POST …/send` sends now or at
 `scheduled_at`; `GET /api/v1/campaigns/{id}` gives the status and counters while it sends;
 `GET …/export` streams the results as CSV. `pause`, `resume`, `retry` and `cancel` do what the
@@ -44,7 +50,29 @@ campaign starts, pauses, resumes, is halted or finishes, with the same campaign 
 the field), `401` no or bad key, `403` not allowed (also what a campaign's state does not allow:
 `not_allowed`), `404` not found (also another officer's message or campaign), `405` a method the
 path does not take, `413` too large, `422` Idempotency-Key reused, `429` rate-limited.
-"""
+""")
+
+
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MB"
+
+
+def _idempotency_hours() -> int:
+    return int(IDEMPOTENCY_TTL.total_seconds() // 3600)
+
+
+def description() -> str:
+    """The API's introduction, with the numbers the running settings give."""
+    days = [str(day) for day in sorted(settings.API_KEY_REMINDER_DAYS, reverse=True)]
+    return _DESCRIPTION.substitute(
+        key_months=settings.API_KEY_VALIDITY_MONTHS,
+        reminder_days=", ".join(days[:-1]) + f" and {days[-1]}" if len(days) > 1 else "".join(days),
+        rate=settings.API_DEFAULT_RATE_PER_SECOND,
+        idempotency_hours=_idempotency_hours(),
+        key_chars=MAX_KEY_CHARS,
+        recipient_file_size=_size(settings.UPLOAD_MAX_BYTES),
+    )
+
 
 _TIMES = {
     "accepted_at": "2026-03-02T09:30:00.120Z",
@@ -127,9 +155,10 @@ IDEMPOTENCY_PARAMETER = {
     "in": "header",
     "name": "Idempotency-Key",
     "required": False,
-    "description": "Any unique string (1 to 255 printable ASCII characters). A retry with the same key "
-    "and body within 24 hours returns the first answer instead of sending again.",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"},
+    "description": f"Any unique string (1 to {MAX_KEY_CHARS} printable ASCII characters). A retry with "
+    f"the same key and body within {_idempotency_hours()} hours returns the first answer instead of "
+    "sending again.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_CHARS, "pattern": "^[\\x20-\\x7e]+$"},
     "example": "order-7781-confirmation",
 }
 
@@ -149,9 +178,9 @@ def send_email_doc() -> dict[str, Any]:
             "attachments": {
                 "type": "array",
                 "items": {"type": "string", "format": "binary"},
-                "description": "Files (multipart only), at most 10 MB in all. Allowed by content: "
-                "PDF, PNG, JPEG, GIF, RTF, Word/Excel/PowerPoint (.docx/.xlsx/.pptx), OpenDocument, "
-                "text (.txt/.csv/.ics). Only with your own address as 'from'.",
+                "description": f"Files (multipart only), at most {_size(MAX_ATTACHMENT_BYTES)} in all. "
+                "Allowed by content: PDF, PNG, JPEG, GIF, RTF, Word/Excel/PowerPoint (.docx/.xlsx/.pptx), "
+                "OpenDocument, text (.txt/.csv/.ics). Only with your own address as 'from'.",
             },
         },
     }
@@ -191,7 +220,10 @@ def send_email_doc() -> dict[str, Any]:
                     "Invalid 'from' email address: use "
                     "donotreply@postman.example.gov.sg or your own address, officer@agency.gov.sg.",
                 ),
-                too_many=("too_many_recipients", "cc and bcc can have at most 49 addresses together."),
+                too_many=(
+                    "too_many_recipients",
+                    f"cc and bcc can have at most {MAX_CC_AND_BCC} addresses together.",
+                ),
                 attachment=(
                     "attachment_format",
                     'Attachment "run.exe" is a Windows program, which cannot be attached.',
@@ -203,7 +235,9 @@ def send_email_doc() -> dict[str, Any]:
             ),
             401: UNAUTHENTICATED,
             403: _error("unauthorized", "Attachments can only be sent with your own address as 'from'."),
-            413: _error("attachment_limit", "Attachments can be at most 10485760 bytes in all."),
+            413: _error(
+                "attachment_limit", f"Attachments can be at most {MAX_ATTACHMENT_BYTES} bytes in all."
+            ),
             422: _error(
                 "idempotency_mismatch", "This Idempotency-Key was already used with a different request."
             ),
@@ -233,7 +267,7 @@ def send_sms_doc() -> dict[str, Any]:
                 suppressed=("invalid_recipient", "Recipient number is suppressed: Unsubscribed."),
             ),
             401: UNAUTHENTICATED,
-            413: _error("payload_too_large", "The request is larger than 16777216 bytes."),
+            413: _error("payload_too_large", f"The request is larger than {MAX_REQUEST_BYTES} bytes."),
             422: _error(
                 "idempotency_mismatch", "This Idempotency-Key was already used with a different request."
             ),

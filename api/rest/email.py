@@ -12,10 +12,10 @@ from api.models import TransactionalEmail
 from api.rest import docs
 from api.rest.bodies import read_body
 from api.rest.listing import list_query
-from api.rest.responses import respond
+from api.rest.responses import respond, respond_once
 from api.schemas import EMAIL_STATUS_FILTERS, EmailListOut, EmailOut, EmailSendIn, ErrorOut, validated
 from api.services.email import accept_email
-from api.services.idempotency import HEADER, Response, run_idempotent
+from api.services.idempotency import Response
 from api.tasks import send_transactional_email
 
 router = Router(tags=["Email"])
@@ -72,13 +72,7 @@ def send_email(request: HttpRequest) -> HttpResponse:
         email = accept_email(key=key, data=data, files=body.files, enqueue=send_transactional_email.delay)
         return Response(201, email_json(email))
 
-    result = run_idempotent(
-        api_key=key,
-        idempotency_key=request.headers.get(HEADER),
-        fingerprint=body.fingerprint,
-        handler=handler,
-    )
-    return respond(result.status, result.body, {"Idempotent-Replayed": "true"} if result.replayed else None)
+    return respond_once(request, fingerprint=body.fingerprint, handler=handler)
 
 
 @router.get(

@@ -16,6 +16,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from api.errors import ApiError, invalid
 from api.rest.auth import MISSING
+from api.services.idempotency import HEADER, Response, run_idempotent
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,27 @@ def respond(status: int, body: Any, headers: dict[str, str] | None = None) -> Js
     for name, value in (headers or {}).items():
         response[name] = value
     return response
+
+
+def respond_once(
+    request: HttpRequest,
+    *,
+    fingerprint: str,
+    handler: Callable[[], Response],
+    headers: Callable[[Any], dict[str, str]] | None = None,
+) -> JsonResponse:
+    """Answer a write with `handler`, run at most once per Idempotency-Key and body; a repeat gets
+    the first answer, marked Idempotent-Replayed. `headers` adds headers from the answer's body."""
+    result = run_idempotent(
+        api_key=request.auth,  # type: ignore[attr-defined]
+        idempotency_key=request.headers.get(HEADER),
+        fingerprint=fingerprint,
+        handler=handler,
+    )
+    extra = headers(result.body) if headers else {}
+    if result.replayed:
+        extra["Idempotent-Replayed"] = "true"
+    return respond(result.status, result.body, extra)
 
 
 def _api_error(request: HttpRequest, exc: Any) -> HttpResponse:

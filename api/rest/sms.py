@@ -12,9 +12,9 @@ from api.models import TransactionalSms
 from api.rest import docs
 from api.rest.bodies import read_body
 from api.rest.listing import list_query
-from api.rest.responses import respond
+from api.rest.responses import respond, respond_once
 from api.schemas import SMS_STATUS_FILTERS, ErrorOut, SmsListOut, SmsOut, SmsSendIn, validated
-from api.services.idempotency import HEADER, Response, run_idempotent
+from api.services.idempotency import Response
 from api.services.sms import accept_sms
 from api.tasks import send_transactional_sms
 
@@ -60,13 +60,7 @@ def send_sms(request: HttpRequest) -> HttpResponse:
         )
         return Response(201, sms_json(sms))
 
-    result = run_idempotent(
-        api_key=key,
-        idempotency_key=request.headers.get(HEADER),
-        fingerprint=body.fingerprint,
-        handler=handler,
-    )
-    return respond(result.status, result.body, {"Idempotent-Replayed": "true"} if result.replayed else None)
+    return respond_once(request, fingerprint=body.fingerprint, handler=handler)
 
 
 @router.get(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -12,12 +11,10 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.selectors import agency_logo_url
 from api.attachments import AttachmentRefused, IncomingFile, check_attachment
 from api.errors import ApiError, invalid
 from api.models import (
@@ -25,29 +22,25 @@ from api.models import (
     Classification,
     TransactionalAttachment,
     TransactionalEmail,
-    TransactionalStatus,
 )
 from api.schemas import EmailSendIn
-from api.services.delivery import DeliveryOutcome, claim, retry_in
+from api.services.delivery import DeliveryOutcome, claim, record
 from campaigns.delivery import Delivery
-from campaigns.models import Channel, Suppression, SuppressionReason
+from campaigns.models import Channel, Suppression
 from campaigns.plain_text import html_to_text
 from channels_email.addresses import normalise_email
 from channels_email.identities import usable_from_addresses
+from channels_email.rendering import letterhead, platform_sender, via_postman
 from channels_email.templating import sanitize_email_html
-from channels_email.transport import EmailAttachment, OutgoingEmail, get_transport
+from channels_email.transport import EmailAttachment, OutgoingEmail, account_bucket, get_transport
 from common import ratelimit
 from common.controls import first_control
 from common.recipients import InvalidRecipient
-from webhooks.services import emit_message_status
-
-logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_SUBJECT_CHARS = 998
 MAX_CC_AND_BCC = 49  # SES takes 50 recipients a message; the main recipient is the fiftieth
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-VIA = " via Postman"
 EMPTY_MESSAGE = "Message is invalid as the subject or body only contains invalid HTML tags."
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
@@ -73,19 +66,14 @@ def _addresses(raw: Sequence[object], field: str) -> list[str]:
     return found
 
 
-def _default_sender() -> tuple[str, str]:
-    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    return name or "Postman", address.lower()
-
-
 def resolve_from(*, owner: User, raw: str | None) -> tuple[str, bool]:
     """The From header to send with, and whether it is the shared default sender.
 
     Like Postman: the default address (under any display name, which then reads "… via Postman")
     or an address verified in SES for the officer (their own, or one granted to their agency).
     """
-    default_name, default_address = _default_sender()
-    agency_name = owner.agency.shown_name + VIA if owner.agency else default_name
+    default_name, default_address = platform_sender()
+    agency_name = via_postman(owner.agency.shown_name) if owner.agency else default_name
     if raw is None or not raw.strip():
         return formataddr((agency_name, default_address)), True
     if found := first_control(raw.strip()):
@@ -94,8 +82,8 @@ def resolve_from(*, owner: User, raw: str | None) -> tuple[str, bool]:
     name = name.strip()
     address = address.strip().lower()
     if address == default_address:
-        if name and name != default_name and not name.endswith(VIA):
-            name += VIA
+        if name and name != default_name:
+            name = via_postman(name)
         return formataddr((name or agency_name, default_address)), True
     if address and address in usable_from_addresses(owner):
         return formataddr((name, address)) if name else address, False
@@ -128,14 +116,8 @@ def _body(raw: str) -> str:
 
 
 def _suppressions(owner: User, addresses: Sequence[str]) -> dict[str, str]:
-    """Suppressed addresses with the reason: bounces and complaints for everyone, unsubscribes
-    for the officer's agency (or the officer, without one), as for campaigns."""
-    scoped = Q(owner_id=owner.pk)
-    if owner.agency_id:
-        scoped |= Q(agency_id=owner.agency_id)
-    rows = Suppression.objects.filter(channel=Channel.EMAIL, recipient__in=list(addresses)).filter(
-        Q(reason__in=[SuppressionReason.BOUNCED, SuppressionReason.COMPLAINED]) | scoped
-    )
+    """Suppressed addresses with the reason, as for the owner's campaigns."""
+    rows = Suppression.objects.applying_to(owner, Channel.EMAIL).filter(recipient__in=list(addresses))
     return {row.recipient: row.get_reason_display() for row in rows}
 
 
@@ -216,13 +198,11 @@ def accept_email(
 
 
 def build_outgoing(email: TransactionalEmail) -> OutgoingEmail:
-    agency = email.owner.agency
     classification = Classification(email.classification).label if email.classification else ""
     html = render_to_string(
         "api/email/transactional.html",
         {
-            "agency_name": agency.name if agency else "",
-            "logo_url": agency_logo_url(agency),
+            **letterhead(email.owner.agency),
             "classification": classification,
             "body": email.body,
         },
@@ -253,8 +233,9 @@ def deliver_email(*, email_id: int) -> DeliveryOutcome:
 
     Claimed, sent and recorded in three steps, none holding a transaction across SES's answer.
     """
-    bucket = ratelimit.Bucket(f"email-api:{settings.EMAIL_PROVIDER}", settings.API_EMAIL_MAX_SEND_RATE)
-    grant = ratelimit.acquire((bucket,), 1)
+    # The provider account's ceiling, shared with campaigns, and the API's own share of it.
+    api_share = ratelimit.Bucket(f"email-api:{settings.EMAIL_PROVIDER}", settings.API_EMAIL_MAX_SEND_RATE)
+    grant = ratelimit.acquire((account_bucket(), api_share), 1)
     if grant.count == 0:
         return DeliveryOutcome(False, grant.wait_seconds)
     try:
@@ -276,25 +257,10 @@ def deliver_email(*, email_id: int) -> DeliveryOutcome:
 
 @transaction.atomic
 def _record(email: TransactionalEmail, result: Delivery) -> DeliveryOutcome:
-    email.attempts += 1
-    email.claimed_until = None
-    email.error_code, email.error = result.error_code[:64], result.error[:1000]
-    if result.ok:
-        email.status, email.provider_id, email.sent_at = (
-            TransactionalStatus.SENT,
-            result.provider_id,
-            timezone.now(),
-        )
-    elif not result.retries_end(email.attempts):
-        email.save(update_fields=["attempts", "claimed_until", "error_code", "error", "updated_at"])
-        return DeliveryOutcome(False, retry_in(email.attempts))
-    else:
-        email.status = TransactionalStatus.FAILED
-        logger.warning("Transactional email %s failed: %s %s", email.pk, result.error_code, result.error)
-    email.save()
-    emit_message_status(channel="email", message=email)
-    _discard_attachments(email)
-    return DeliveryOutcome(True)
+    outcome = record(email, result)
+    if outcome.done:
+        _discard_attachments(email)
+    return outcome
 
 
 def _discard_attachments(email: TransactionalEmail) -> None:

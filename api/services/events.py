@@ -9,15 +9,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from api.models import TransactionalEmail, TransactionalSms, TransactionalStatus
+from campaigns.events import moves_forward
+from campaigns.models import MessageStatus
 from webhooks.services import emit_message_status
 
-RANK = {
-    TransactionalStatus.ACCEPTED: 0,
-    TransactionalStatus.SENT: 1,
-    TransactionalStatus.DELIVERED: 2,
-    TransactionalStatus.BOUNCED: 3,
-    TransactionalStatus.COMPLAINT: 3,
-    TransactionalStatus.FAILED: 3,
+# Each API status as the campaign status it stands for, so both move by one rule (moves_forward).
+_AS_CAMPAIGN = {
+    TransactionalStatus.ACCEPTED: MessageStatus.QUEUED,
+    TransactionalStatus.SENT: MessageStatus.SENT,
+    TransactionalStatus.DELIVERED: MessageStatus.DELIVERED,
+    TransactionalStatus.BOUNCED: MessageStatus.BOUNCED,
+    TransactionalStatus.COMPLAINT: MessageStatus.UNSUBSCRIBED,
+    TransactionalStatus.FAILED: MessageStatus.FAILED,
 }
 # Campaigns' lower-case statuses and the providers' words, as the event endpoints may pass them.
 _ALIASES = {"COMPLAINED": "COMPLAINT", "UNDELIVERED": "FAILED", "ERROR": "FAILED"}
@@ -82,7 +85,8 @@ def _advance(
 ) -> bool:
     """Save `message` at `status` if that moves it forward; whether it did."""
     target = _status(status)
-    if target is None or RANK[target] <= RANK[TransactionalStatus(message.status)]:
+    old = TransactionalStatus(message.status)
+    if target is None or not moves_forward(_AS_CAMPAIGN[old], _AS_CAMPAIGN[target]):
         return False
     now = timezone.now()
     message.status = target

@@ -22,6 +22,7 @@ from api.errors import ApiError, invalid
 from api.models import ApiKey, IdempotencyRecord
 
 TTL = timedelta(hours=24)
+MAX_KEY_CHARS = 255
 HEADER = "Idempotency-Key"
 
 
@@ -38,11 +39,11 @@ def run_idempotent(
     if idempotency_key is None:
         return handler()
     if (
-        not 1 <= len(idempotency_key) <= 255
+        not 1 <= len(idempotency_key) <= MAX_KEY_CHARS
         or not idempotency_key.isprintable()
         or not idempotency_key.isascii()
     ):
-        raise invalid(HEADER, "must be 1 to 255 printable ASCII characters")
+        raise invalid(HEADER, f"must be 1 to {MAX_KEY_CHARS} printable ASCII characters")
     with transaction.atomic():
         IdempotencyRecord.objects.filter(
             api_key=api_key, key=idempotency_key, created_at__lt=timezone.now() - TTL

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 
 from django.conf import settings
@@ -13,32 +12,18 @@ from django.utils import timezone
 from api.errors import ApiError, invalid
 from api.models import ApiKey, TransactionalSms, TransactionalStatus
 from api.schemas import SmsSendIn
-from api.services.delivery import DeliveryOutcome, claim, retry_in
+from api.services.delivery import DeliveryOutcome, claim, record
 from api.services.events import apply_sms_callback
 from campaigns.delivery import Delivery
-from campaigns.models import Channel, MessageStatus, Suppression, SuppressionReason
-from channels_sms.callbacks import signature_is_valid
+from campaigns.models import Channel, Suppression
+from channels_sms.callbacks import CallbackRefused, check_callback, delivery_error
 from channels_sms.models import TwilioCredential
 from channels_sms.segments import MAX_CHARACTERS
 from channels_sms.sending import credential_bucket
-from channels_sms.services import DELIVERY_ERRORS, TWILIO_STATUSES
 from channels_sms.transport import OutgoingSms, account_for, send_one
 from common import ratelimit, signing
 from common.phones import normalise_phone
 from common.recipients import InvalidRecipient
-from webhooks.services import emit_message_status
-
-logger = logging.getLogger(__name__)
-
-
-def _suppression(owner_id: int, agency_id: int | None, number: str) -> str | None:
-    rows = Suppression.objects.filter(channel=Channel.SMS, recipient=number)
-    for row in rows:
-        if row.reason != SuppressionReason.UNSUBSCRIBED or row.owner_id == owner_id:
-            return row.get_reason_display()
-        if agency_id is not None and row.agency_id == agency_id:
-            return row.get_reason_display()
-    return None
 
 
 @transaction.atomic
@@ -60,9 +45,11 @@ def accept_sms(*, key: ApiKey, data: SmsSendIn, enqueue: Callable[[int], object]
             "invalid_credential_label",
             f'You have no Twilio credentials labelled "{data.label.strip()}".',
         )
-    reason = _suppression(owner.pk, owner.agency_id, recipient)
-    if reason:
-        raise ApiError(400, "invalid_recipient", f"Recipient number is suppressed: {reason}.")
+    suppression = Suppression.objects.applying_to(owner, Channel.SMS).filter(recipient=recipient).first()
+    if suppression is not None:
+        raise ApiError(
+            400, "invalid_recipient", f"Recipient number is suppressed: {suppression.get_reason_display()}."
+        )
     now = timezone.now()
     sms = TransactionalSms.objects.create(
         owner=owner,
@@ -99,7 +86,7 @@ def deliver_sms(*, sms_id: int) -> DeliveryOutcome:
     if sms.credential is None:
         if not claim(TransactionalSms, sms_id):
             return DeliveryOutcome(True)
-        return _record(
+        return record(
             sms, Delivery(error_code="NoCredential", error="The credential was deleted.", permanent=True)
         )
     grant = ratelimit.acquire((credential_bucket(sms.credential),), 1)
@@ -109,32 +96,9 @@ def deliver_sms(*, sms_id: int) -> DeliveryOutcome:
         if not claim(TransactionalSms, sms_id):
             return DeliveryOutcome(True)  # sent, failed, or another attempt holds it
         outgoing = OutgoingSms(to=sms.recipient, body=sms.body, status_callback=callback_url(sms.pk))
-        return _record(sms, send_one(account_for(sms.credential), outgoing))
+        return record(sms, send_one(account_for(sms.credential), outgoing))
     finally:
         ratelimit.settle(grant)
-
-
-@transaction.atomic
-def _record(sms: TransactionalSms, result: Delivery) -> DeliveryOutcome:
-    sms.attempts += 1
-    sms.claimed_until = None
-    sms.error_code, sms.error = result.error_code[:64], result.error[:1000]
-    now = timezone.now()
-    if result.ok:
-        sms.status, sms.provider_id, sms.sent_at = TransactionalStatus.SENT, result.provider_id, now
-    elif not result.retries_end(sms.attempts):
-        sms.save(update_fields=["attempts", "claimed_until", "error_code", "error", "updated_at"])
-        return DeliveryOutcome(False, retry_in(sms.attempts))
-    else:
-        sms.status, sms.errored_at = TransactionalStatus.FAILED, now
-        logger.warning("Transactional SMS %s failed: %s %s", sms.pk, result.error_code, result.error)
-    sms.save()
-    emit_message_status(channel="sms", message=sms)
-    return DeliveryOutcome(True)
-
-
-class CallbackRefused(Exception):
-    """Not Twilio's own callback for this SMS: answered 403, nothing changes."""
 
 
 def accept_status_callback(
@@ -144,23 +108,19 @@ def accept_status_callback(
     if not signing.is_valid(_CALLBACK_PURPOSE, str(sms_id), token):
         raise CallbackRefused
     sms = TransactionalSms.objects.select_related("credential").filter(pk=sms_id).first()
-    if sms is None or sms.credential is None or params.get("AccountSid") != sms.credential.account_sid:
+    if sms is None:
         raise CallbackRefused
-    auth_token = sms.credential.auth_token()
-    if not signature_is_valid(url=url, params=params, signature=signature, auth_token=auth_token):
-        raise CallbackRefused
-    sid = params.get("MessageSid", "")
-    if not sid or (sms.provider_id and sms.provider_id != sid):
-        raise CallbackRefused
-    if not sms.provider_id and TransactionalSms.objects.filter(provider_id=sid).exists():
+    callback = check_callback(
+        credential=sms.credential, known_sid=sms.provider_id, url=url, params=params, signature=signature
+    )
+    if not sms.provider_id and TransactionalSms.objects.filter(provider_id=callback.sid).exists():
         raise CallbackRefused  # another message's SID: this callback is not about this SMS
-    status = TWILIO_STATUSES.get(params.get("MessageStatus", ""))
-    if status is None:
+    if callback.status is None:
         return False
-    error_code = params.get("ErrorCode", "")
-    error = DELIVERY_ERRORS.get(error_code, f"Twilio error {error_code}") if error_code else ""
-    if status == MessageStatus.FAILED and error:
-        error = f"Not delivered: {error}"
     return apply_sms_callback(
-        sms_id=sms.pk, message_sid=sid, status=status, error_code=error_code, error=error
+        sms_id=sms.pk,
+        message_sid=callback.sid,
+        status=callback.status,
+        error_code=callback.error_code,
+        error=delivery_error(callback.status, callback.error_code),
     ).changed

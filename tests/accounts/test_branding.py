@@ -12,6 +12,8 @@ from PIL import Image
 from accounts.logos import draw_logo
 from accounts.models import Agency, User
 from accounts.services import set_agency_logo
+from api.models import TransactionalEmail
+from api.services.email import build_outgoing, resolve_from
 from campaigns.models import Campaign
 from channels_email.rendering import build_layout
 from tests.factories import make_email_campaign, make_officer, people
@@ -118,3 +120,20 @@ def test_template_page_refuses_a_from_address_not_verified_for_the_officer(
 
     assert "Select a valid choice." in response.content.decode()
     assert Campaign.objects.get(pk=campaign.pk).from_email == ""
+
+
+def test_api_email_carries_the_same_sender_name_and_letterhead_as_a_campaign(
+    officer: Any, tmp_path: Path
+) -> None:
+    campaign = _branded_campaign(officer, tmp_path)
+    owner = campaign.owner
+    from_address, _ = resolve_from(owner=owner, raw=None)
+    email = TransactionalEmail.objects.create(
+        owner=owner, recipient="a@example.com", subject="S", body="<p>B</p>", from_address=from_address
+    )
+
+    html = build_outgoing(email).html
+
+    assert from_address == build_layout(campaign).from_email
+    assert f"/agencies/{owner.agency_id}/logo.png" in html
+    assert 'alt="Ministry of Health"' in html

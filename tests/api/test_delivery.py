@@ -19,7 +19,9 @@ from api.services.email import deliver_email
 from api.services.keys import create_api_key
 from campaigns import services as campaign_services
 from campaigns.models import Campaign, CampaignStatus
+from channels_email.channel import EmailSender
 from channels_email.transport import EmailAttachment, OutgoingEmail, mime_message
+from common import ratelimit
 from tests.api.conftest import EMAIL, ApiClient, send_json
 from tests.factories import make_email_campaign, people
 from tests.workers import Worker, worker_environment
@@ -372,3 +374,19 @@ def test_ses_events_move_an_api_email_like_a_campaign_message(
 
     assert delivered == "DELIVERED"
     assert TransactionalEmail.objects.get(pk=sent).status == "BOUNCED"
+
+
+@pytest.mark.django_db
+def test_api_email_waits_when_campaigns_took_the_provider_accounts_ceiling(
+    api_client: ApiClient, ses_provider: Any, settings: Any
+) -> None:
+    settings.EMAIL_MAX_SEND_RATE = 3
+    sent = send_json(api_client, EMAIL).json()
+    campaigns_grant = ratelimit.acquire(EmailSender().buckets(Campaign(pk=1, send_rate=0)), 3)
+
+    outcome = deliver_email(email_id=sent["id"])
+
+    assert campaigns_grant.count == 3
+    assert (outcome.done, outcome.retry_in > 0) == (False, True)
+    assert ses_provider.messages("email") == []
+    assert TransactionalEmail.objects.get(pk=sent["id"]).status == "ACCEPTED"

@@ -15,7 +15,7 @@ from django.utils.html import strip_tags
 
 from campaigns import control, engine, services, tasks
 from campaigns.channels import channel_for
-from campaigns.delivery import Delivery
+from campaigns.delivery import MAX_ATTEMPTS, Delivery
 from campaigns.engine import Outcome
 from campaigns.models import (
     Campaign,
@@ -339,7 +339,7 @@ def test_permanent_provider_refusal_is_recorded_as_permanent() -> None:
         Delivery(error_code="MessageRejected", error="no", permanent=True), attempts=1
     )
     exhausted = engine.outcome_for(
-        Delivery(error_code="InternalFailure", error="later"), attempts=engine.MAX_ATTEMPTS
+        Delivery(error_code="InternalFailure", error="later"), attempts=MAX_ATTEMPTS
     )
 
     assert (refused.status, refused.permanent) == (MessageStatus.FAILED, True)

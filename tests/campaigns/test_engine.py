@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from campaigns import engine
+from campaigns.delivery import MAX_ATTEMPTS
 from campaigns.engine import Outcome
 from campaigns.events import apply_delivery_event
 from campaigns.models import Campaign, CampaignStats, CampaignStatus, Message, MessageStatus
@@ -110,7 +111,7 @@ def test_send_with_transient_errors_ends_every_message_sent_or_failed_with_reaso
     assert statuses[MessageStatus.SENT] == len(ses_provider.messages())
     for failed in Message.objects.filter(status=MessageStatus.FAILED):
         assert failed.error_code == "InternalFailure"
-        assert failed.attempts == engine.MAX_ATTEMPTS
+        assert failed.attempts == MAX_ATTEMPTS
 
 
 def test_send_rate_holds_in_every_one_second_window(officer: Any, ses_provider: Any, tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from campaigns import engine
 from campaigns.engine import Outcome
-from campaigns.events import apply_delivery_event
+from campaigns.events import apply_delivery_event, moves_forward
 from campaigns.models import Campaign, CampaignStats, CampaignStatus, Message, MessageStatus
 from tests.factories import make_email_campaign, people
 
@@ -64,3 +64,22 @@ def test_repeated_event_counts_once(officer: Any, tmp_path: Path) -> None:
 
 def test_event_for_unknown_provider_id_is_ignored(db: None) -> None:
     assert apply_delivery_event(provider_id="nope", status=MessageStatus.DELIVERED).message is None
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "forward"),
+    [
+        ("queued", "sent", True),
+        ("sent", "delivered", True),
+        ("delivered", "bounced", True),
+        ("bounced", "unsubscribed", True),
+        ("delivered", "sent", False),
+        ("bounced", "delivered", False),
+        ("failed", "bounced", False),
+        ("sent", "sent", False),
+        ("suppressed", "sent", False),
+        ("sent", "opened", False),
+    ],
+)
+def test_moves_forward_is_one_ranking_for_every_message(old: str, new: str, forward: bool) -> None:
+    assert moves_forward(old, new) is forward

@@ -14,12 +14,13 @@ from api.schemas import SmsSendIn
 from api.services.keys import create_api_key
 from api.services.sms import accept_sms, deliver_sms
 from campaigns import engine, services
+from campaigns.delivery import Delivery
 from campaigns.models import Campaign, CampaignStats, CampaignStatus, Message, MessageStatus, Suppression
 from channels_sms.callbacks import callback_url
 from channels_sms.models import TwilioCredential
 from channels_sms.sending import credential_bucket, rate_buckets
 from channels_sms.services import send_sms_test
-from channels_sms.transport import SmsResult, result_for_error
+from channels_sms.transport import result_for_error
 from common.ratelimit import Bucket
 from tests.campaigns.test_engine import max_in_any_second, run_to_end
 from tests.channels_sms.conftest import (
@@ -132,28 +133,28 @@ def test_throttled_sends_are_retried_until_accepted(officer: User, twilio: Any, 
 @pytest.mark.parametrize(
     ("status", "code", "expected"),
     [
-        (429, 20429, SmsResult(error_code="20429", error="Too Many Requests", throttled=True)),
+        (429, 20429, Delivery(error_code="20429", error="Too Many Requests", throttled=True)),
         (
             400,
             21211,
-            SmsResult(error_code="21211", error="Too Many Requests", permanent=True, status="invalid"),
+            Delivery(error_code="21211", error="Too Many Requests", permanent=True, status="invalid"),
         ),
         (
             400,
             21614,
-            SmsResult(error_code="21614", error="Too Many Requests", permanent=True, status="invalid"),
+            Delivery(error_code="21614", error="Too Many Requests", permanent=True, status="invalid"),
         ),
         (
             400,
             21610,
-            SmsResult(error_code="21610", error="Too Many Requests", permanent=True, status="unsubscribed"),
+            Delivery(error_code="21610", error="Too Many Requests", permanent=True, status="unsubscribed"),
         ),
-        (400, 21408, SmsResult(error_code="21408", error="Too Many Requests", permanent=True)),
-        (401, 20003, SmsResult(error_code="20003", error="Too Many Requests", permanent=True)),
-        (500, 20500, SmsResult(error_code="20500", error="Too Many Requests", permanent=False)),
+        (400, 21408, Delivery(error_code="21408", error="Too Many Requests", permanent=True)),
+        (401, 20003, Delivery(error_code="20003", error="Too Many Requests", permanent=True)),
+        (500, 20500, Delivery(error_code="20500", error="Too Many Requests", permanent=False)),
     ],
 )
-def test_result_for_error_maps_twilio_codes(status: int, code: int, expected: SmsResult) -> None:
+def test_result_for_error_maps_twilio_codes(status: int, code: int, expected: Delivery) -> None:
     error = TwilioRestException(status, "/Messages.json", "Unable to create record: Too Many Requests", code)
 
     assert result_for_error(error) == expected
