@@ -93,7 +93,7 @@ def test_protected_campaign_end_to_end(
     campaign = Campaign.objects.get(name="Blood test results")
     page.goto(f"{site}/campaigns/{campaign.pk}/send/")
     page.get_by_role("button", name="Send now").click()
-    expect(page.get_by_test_id("done")).to_contain_text("197 of 197 done (100%)", timeout=90_000)
+    expect(page.get_by_test_id("done")).to_contain_text("197 of 197 rows done (100%)", timeout=90_000)
     expect(page.get_by_test_id("protected-expiry")).to_be_visible()
 
     mail = {m["to"][0]: m for m in ses_provider.messages() if m["subject"] == "Your blood test result"}
