@@ -105,7 +105,9 @@ def _receive(request: OfficerRequest, campaign: Campaign) -> RecipientFile:
     form = RecipientUploadForm(request.POST, request.FILES)
     if limit := refused_upload_limit(request):
         # Cut off while streaming: the rest of the body was never read, nothing was stored.
-        raise services.CampaignError(f"The file is larger than {limit // 1024**2} MB. Split it into smaller files.")
+        raise services.CampaignError(
+            f"The file is larger than {limit // 1024**2} MB. Split it into smaller files."
+        )
     if not form.is_valid():
         problems = form.errors.get("file") or ["Choose a file to upload."]
         raise services.CampaignError(" ".join(str(problem) for problem in problems))

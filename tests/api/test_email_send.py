@@ -52,7 +52,7 @@ def test_send_json_answers_201_with_the_accepted_message(officer: Any, api_clien
     email = TransactionalEmail.objects.get()
     assert body["id"] == email.pk
     assert body["recipient"] == "resident@example.com"
-    assert body["from"] == "Agency via Postman <donotreply@postman.example.gov.sg>"  # named from agency.gov.sg
+    assert body["from"] == "Agency via Postman <donotreply@postman.example.gov.sg>"
     assert body["status"] == "ACCEPTED"
     assert body["params"] == {
         "subject": "Your appointment",

@@ -1,4 +1,4 @@
-"""The upload's outcome reaches the officer: its message after the page changes, its errors beside the file field."""
+"""The upload's outcome reaches the officer: its message on the next page, its errors by the file field."""
 
 from __future__ import annotations
 
@@ -24,11 +24,19 @@ def test_upload_message_is_shown_after_the_script_uploads(page: Page, site: str,
     log_in(page, site, "sender@agency.gov.sg")
     page.goto(f"{site}/campaigns/{campaign.pk}/recipients/")
     page.get_by_label("Recipient file").set_input_files(
-        files=[{"name": "people.csv", "mimeType": "text/csv", "buffer": b"recipient,name,code\na@example.com,A,1\n"}]
+        files=[
+            {
+                "name": "people.csv",
+                "mimeType": "text/csv",
+                "buffer": b"recipient,name,code\na@example.com,A,1\n",
+            }
+        ]
     )
     page.get_by_role("button", name="Upload").click()
 
-    expect(page.get_by_role("alert").filter(has_text="Uploaded people.csv. Checking every row now.")).to_be_visible()
+    expect(
+        page.get_by_role("alert").filter(has_text="Uploaded people.csv. Checking every row now.")
+    ).to_be_visible()
     assert RecipientFile.objects.filter(campaign=campaign, original_name="people.csv").count() == 1
 
 
@@ -61,8 +69,16 @@ def test_server_error_during_upload_is_shown_not_lost(page: Page, site: str, tmp
 
     page.route("**/recipients/", broken_server)
     page.get_by_label("Recipient file").set_input_files(
-        files=[{"name": "people.csv", "mimeType": "text/csv", "buffer": b"recipient,name,code\na@example.com,A,1\n"}]
+        files=[
+            {
+                "name": "people.csv",
+                "mimeType": "text/csv",
+                "buffer": b"recipient,name,code\na@example.com,A,1\n",
+            }
+        ]
     )
     page.get_by_role("button", name="Upload").click()
 
-    expect(page.get_by_test_id("upload-error")).to_contain_text("The server could not take the file (error 502).")
+    expect(page.get_by_test_id("upload-error")).to_contain_text(
+        "The server could not take the file (error 502)."
+    )

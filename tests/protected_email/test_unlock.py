@@ -128,7 +128,8 @@ def test_expired_message_says_whom_to_contact(protected: ProtectedMessage) -> No
     assert expired == 1
     protected.refresh_from_db()
     assert (protected.payload, protected.verifier_hash) == ("", "")
-    assert b"This message from Agency has expired" in page.content  # the officer's agency, named from agency.gov.sg
+    # The officer's agency, named from agency.gov.sg.
+    assert b"This message from Agency has expired" in page.content
     assert b"lab@agency.gov.sg" in page.content
     assert (status, body) == (410, {"error": "expired"})
 
