@@ -57,7 +57,7 @@ def test_send_json_answers_201_with_the_accepted_message(officer: Any, api_clien
     assert body["params"] == {
         "subject": "Your appointment",
         "body": "<p>Dear resident, see you on <b>3 March</b>.</p>",
-        "from": "Postman <donotreply@postman.example.gov.sg>",
+        "from": "Agency via Postman <donotreply@postman.example.gov.sg>",
         "reply_to": "help@agency.gov.sg",
     }
     assert body["tag"] == "appointments"
