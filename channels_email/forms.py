@@ -26,7 +26,7 @@ class EmailTemplateForm(forms.Form):
     )
     body = forms.CharField(
         label="Message",
-        widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "true"}),
+        widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "true", "data-rich-editor": ""}),
         strip=False,
         help_text="Write {{keyword}} where each recipient's own value goes, e.g. Dear {{name}}.",
     )
