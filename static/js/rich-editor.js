@@ -54,11 +54,14 @@ function wire(textarea) {
     }
     if (insert) insert.hidden = false;
   };
-  // ProseMirror writes a link's rel before its href; the sanitiser writes href first. Saving the
-  // sanitiser's order keeps what the officer sees equal to what is stored and sent.
+  // ProseMirror writes a link's rel before its href (the sanitiser writes href first) and marks
+  // numbered lists with a data-type the sanitiser drops: store the sanitiser's form, so what the
+  // officer saves is exactly what is sent.
   textarea.addEventListener("input", () => {
     if (!editor) return;
-    textarea.value = textarea.value.replace(/<a rel="([^"]*)" href="([^"]*)"/g, '<a href="$2" rel="$1"');
+    textarea.value = textarea.value
+      .replace(/<a rel="([^"]*)" href="([^"]*)"/g, '<a href="$2" rel="$1"')
+      .replace(/<ol data-type="[^"]*"/g, "<ol"); // list styles are not in the email allow-list
   });
   form.querySelectorAll("input[name=body_format]").forEach((radio) => radio.addEventListener("change", sync));
   if (insert) {

@@ -11,7 +11,7 @@ from campaigns import services
 from campaigns.models import Campaign
 from channels_email.templating import sanitize_email_html
 from tests.e2e.conftest import log_in
-from tests.factories import make_officer
+from tests.factories import make_email_campaign, make_officer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -65,3 +65,29 @@ def test_paragraphs_list_link_and_keyword_survive_editor_and_sanitiser(page: Pag
     assert saved.body_html == body
     assert saved.keywords == ["name"]
     assert csp_errors == []
+
+
+def test_existing_html_opens_without_loss_and_markdown_stays_plain(
+    page: Page, site: str, tmp_path: Path
+) -> None:
+    body = (
+        "<h2>Your results</h2><p>Dear {{name}}, your code is <strong>{{code}}</strong> and <em>private</em>.</p>"
+        '<ol><li><p>Open <a href="https://www.example.gov.sg/" rel="noopener noreferrer">the portal</a></p></li>'
+        "<li><p>Enter <u>the code</u></p></li></ol>"
+    )
+    officer = make_officer("sender@agency.gov.sg")
+    campaign = make_email_campaign(officer, [], tmp_path=tmp_path, body=body)
+    log_in(page, site, "sender@agency.gov.sg")
+    page.goto(f"{site}/campaigns/{campaign.pk}/template/")
+    editor = page.get_by_role("textbox", name="Message")
+    expect(editor.get_by_role("heading", name="Your results")).to_be_visible()
+
+    editor.get_by_text("Enter").click()
+    page.keyboard.press("End")
+    page.keyboard.type("!")
+    page.keyboard.press("Backspace")  # an edit and its undoing: the editor rewrites the field
+
+    assert page.locator("textarea[name=body]").input_value() == body
+    page.get_by_label("Markdown").check()
+    expect(page.get_by_role("textbox", name="Message")).to_have_js_property("tagName", "TEXTAREA")
+    expect(page.locator(".prose-editor")).to_have_count(0)
