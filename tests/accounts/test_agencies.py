@@ -68,7 +68,8 @@ def test_admin_name_replaces_the_derived_one_in_the_from_line(tmp_path: Path) ->
     campaign = make_email_campaign(officer, [], tmp_path=tmp_path)
     assert from_header(campaign) == "HPB via Postman <donotreply@postman.example.gov.sg>"
 
-    Agency.objects.filter(pk=officer.agency_id).update(display_name="Health Promotion Board")
+    assert officer.agency is not None
+    Agency.objects.filter(pk=officer.agency.pk).update(display_name="Health Promotion Board")
     campaign.refresh_from_db()
     officer.refresh_from_db()
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from campaigns import services
 from tests.e2e.conftest import log_in
@@ -15,7 +15,7 @@ from tests.factories import make_email_campaign, make_officer, people
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots" / "phone"
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 def _campaigns(tmp_path: Path) -> tuple[Any, Any]:

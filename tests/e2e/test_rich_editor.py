@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from campaigns import services
 from campaigns.models import Campaign
 from channels_email.templating import sanitize_email_html
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in, message_editor
 from tests.factories import make_email_campaign, make_officer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -27,7 +27,7 @@ def test_paragraphs_list_link_and_keyword_survive_editor_and_sanitiser(page: Pag
     log_in(page, site, "sender@agency.gov.sg")
     page.goto(f"{site}/campaigns/{campaign.pk}/template/")
     page.get_by_label("Subject").fill("Your appointment")
-    editor = page.get_by_role("textbox", name="Message")
+    editor = message_editor(page)
 
     editor.click()
     page.keyboard.type("Dear ")
@@ -71,15 +71,17 @@ def test_existing_html_opens_without_loss_and_markdown_stays_plain(
     page: Page, site: str, tmp_path: Path
 ) -> None:
     body = (
-        "<h2>Your results</h2><p>Dear {{name}}, your code is <strong>{{code}}</strong> and <em>private</em>.</p>"
-        '<ol><li><p>Open <a href="https://www.example.gov.sg/" rel="noopener noreferrer">the portal</a></p></li>'
+        "<h2>Your results</h2>"
+        "<p>Dear {{name}}, your code is <strong>{{code}}</strong> and <em>private</em>.</p>"
+        '<ol><li><p>Open <a href="https://www.example.gov.sg/" rel="noopener noreferrer">'
+        "the portal</a></p></li>"
         "<li><p>Enter <u>the code</u></p></li></ol>"
     )
     officer = make_officer("sender@agency.gov.sg")
     campaign = make_email_campaign(officer, [], tmp_path=tmp_path, body=body)
     log_in(page, site, "sender@agency.gov.sg")
     page.goto(f"{site}/campaigns/{campaign.pk}/template/")
-    editor = page.get_by_role("textbox", name="Message")
+    editor = message_editor(page)
     expect(editor.get_by_role("heading", name="Your results")).to_be_visible()
 
     editor.get_by_text("Enter").click()

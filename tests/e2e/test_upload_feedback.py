@@ -6,13 +6,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import FilePayload, Page, Route, expect
 
 from campaigns.models import RecipientFile
 from tests.e2e.conftest import log_in
 from tests.factories import make_email_campaign, make_officer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def _file(name: str, content: bytes) -> FilePayload:
+    return {"name": name, "mimeType": "text/csv", "buffer": content}
 
 
 def _draft(tmp_path: Path) -> Any:
@@ -24,13 +28,7 @@ def test_upload_message_is_shown_after_the_script_uploads(page: Page, site: str,
     log_in(page, site, "sender@agency.gov.sg")
     page.goto(f"{site}/campaigns/{campaign.pk}/recipients/")
     page.get_by_label("Recipient file").set_input_files(
-        files=[
-            {
-                "name": "people.csv",
-                "mimeType": "text/csv",
-                "buffer": b"recipient,name,code\na@example.com,A,1\n",
-            }
-        ]
+        files=[_file("people.csv", b"recipient,name,code\na@example.com,A,1\n")]
     )
     page.get_by_role("button", name="Upload").click()
 
@@ -44,9 +42,7 @@ def test_refused_file_is_explained_beside_the_file_field(page: Page, site: str, 
     campaign = _draft(tmp_path)
     log_in(page, site, "sender@agency.gov.sg")
     page.goto(f"{site}/campaigns/{campaign.pk}/recipients/")
-    page.get_by_label("Recipient file").set_input_files(
-        files=[{"name": "empty.csv", "mimeType": "text/csv", "buffer": b""}]
-    )
+    page.get_by_label("Recipient file").set_input_files(files=[_file("empty.csv", b"")])
     page.get_by_role("button", name="Upload").click()
 
     expect(page.get_by_test_id("upload-error")).to_have_text("The submitted file is empty.")
@@ -69,13 +65,7 @@ def test_server_error_during_upload_is_shown_not_lost(page: Page, site: str, tmp
 
     page.route("**/recipients/", broken_server)
     page.get_by_label("Recipient file").set_input_files(
-        files=[
-            {
-                "name": "people.csv",
-                "mimeType": "text/csv",
-                "buffer": b"recipient,name,code\na@example.com,A,1\n",
-            }
-        ]
+        files=[_file("people.csv", b"recipient,name,code\na@example.com,A,1\n")]
     )
     page.get_by_role("button", name="Upload").click()
 
