@@ -39,10 +39,18 @@ class OfficerAdmin(UserAdmin):
 @admin.register(Agency)
 class AgencyAdmin(admin.ModelAdmin[Agency]):
     form = AgencyForm
-    list_display = ["name", "display_name", "retention_days", "created_at"]
-    search_fields = ["name", "display_name"]
+    list_display = ["name", "display_name", "domain", "retention_days", "created_at"]
+    search_fields = ["name", "display_name", "domain"]
     readonly_fields = ["current_logo"]
-    fields = ["name", "display_name", "current_logo", "logo_upload", "remove_logo", "retention_days"]
+    fields = [
+        "name",
+        "display_name",
+        "domain",
+        "current_logo",
+        "logo_upload",
+        "remove_logo",
+        "retention_days",
+    ]
 
     @admin.display(description="Current logo")
     def current_logo(self, agency: Agency) -> str:

@@ -15,6 +15,15 @@ def agency_logo_name(instance: Agency, filename: str) -> str:
 
 class Agency(models.Model):
     name = models.CharField(max_length=200, unique=True)
+    # Set when Postman made the agency for an officer's email domain that no admin had mapped:
+    # its name was derived from the domain until an admin gives it a real one.
+    domain = models.CharField(
+        max_length=253,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The email domain this agency was made for on its first officer's login, e.g. hpb.gov.sg.",
+    )
     display_name = models.CharField(
         max_length=200,
         blank=True,
@@ -42,7 +51,10 @@ class Agency(models.Model):
             models.CheckConstraint(
                 condition=models.Q(retention_days__gte=7, retention_days__lte=365),
                 name="agency_retention_days_range",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["domain"], condition=~models.Q(domain=""), name="agency_domain_unique"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -38,8 +38,28 @@ def agency_for_email(email: str) -> Agency | None:
     address = AllowedAddress.objects.filter(email=email).select_related("agency").first()
     if address is not None and address.agency is not None:
         return address.agency
-    allowed = _matching_domain(email.rpartition("@")[2])
-    return allowed.agency if allowed is not None else None
+    domain = email.rpartition("@")[2].lower()
+    allowed = _matching_domain(domain)
+    if allowed is not None and allowed.agency is not None:
+        return allowed.agency
+    return Agency.objects.filter(domain=domain).first()
+
+
+# Labels that name a kind of registry (gov.sg, co.uk, .com), never the agency itself.
+_REGISTRY_LABELS = {"gov", "edu", "com", "org", "net", "mil", "ac", "co"}
+
+
+def agency_name_from_domain(domain: str) -> str:
+    """A readable agency name until an admin sets one: hpb.gov.sg → HPB, health-hub.gov.sg → Health Hub."""
+    labels = [label for label in domain.lower().split(".") if label]
+    if len(labels) > 1 and len(labels[-1]) == 2:
+        labels.pop()  # the country code
+    while len(labels) > 1 and labels[-1] in _REGISTRY_LABELS:
+        labels.pop()
+    label = labels[-1] if labels else domain
+    if len(label) <= 4 and "-" not in label:
+        return label.upper()  # short labels are acronyms: moh, hpb, iras
+    return " ".join(word.capitalize() for word in label.replace("_", "-").split("-") if word)
 
 
 def allowed_domains_description() -> str:

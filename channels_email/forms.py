@@ -26,7 +26,7 @@ class EmailTemplateForm(forms.Form):
     )
     body = forms.CharField(
         label="Message",
-        widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "true"}),
+        widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "true", "data-rich-editor": ""}),
         strip=False,
         help_text="Write {{keyword}} where each recipient's own value goes, e.g. Dear {{name}}.",
     )
@@ -60,8 +60,23 @@ class EmailTemplateForm(forms.Form):
         "opens and mail privacy proxies make some. Leave off for sensitive messages.",
     )
 
-    def __init__(self, *args: Any, platform_address: str, from_addresses: list[str], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, platform_address: str, from_addresses: list[str], agency_name: str, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        sender = self.fields["sender_name"]
+        if agency_name:
+            sender.help_text = (
+                f"Shown as the sender; from Postman's address it is followed by “via Postman”. "
+                f"Leave blank to send as {agency_name}."
+            )
+        else:
+            # Without an agency name the From line would read "Postman via Postman".
+            sender.required = True
+            sender.help_text = (
+                "Shown as the sender, e.g. Health Promotion Board. Your account has no agency name."
+            )
+            sender.error_messages["required"] = "Enter a sender name: your account has no agency name to use."
         # Only addresses verified for this officer: anything else posted is "not one of the choices".
         platform = ("", f"{platform_address} (Postman, “via Postman”)")
         field = self.fields["from_email"]

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from accounts.models import Agency
-from accounts.selectors import agency_logo_url
+from accounts.selectors import agency_logo_url, agency_name_from_domain
 from campaigns.models import Campaign
 from campaigns.plain_text import html_to_text
 from campaigns.templating import CompiledTemplate, compile_template
@@ -52,10 +52,26 @@ def via_postman(name: str) -> str:
     return name if name.endswith(VIA) else f"{name}{VIA}"
 
 
+def sender_label(campaign: Campaign) -> str:
+    """Who is writing, for pages a recipient sees: "Clinic A (HPB)", "HPB", or "Clinic A"."""
+    agency = campaign.owner.agency
+    agency_name = agency.shown_name if agency else ""
+    if campaign.sender_name and agency_name and campaign.sender_name != agency_name:
+        return f"{campaign.sender_name} ({agency_name})"
+    return (
+        campaign.sender_name
+        or agency_name
+        or agency_name_from_domain(campaign.owner.email.rpartition("@")[2])
+    )
+
+
 def from_header(campaign: Campaign) -> str:
     """ "<name> via Postman" from the platform address, or the name alone from a verified own one."""
     agency = campaign.owner.agency
-    name = campaign.sender_name or (agency.shown_name if agency else "Postman")
+    # An old campaign by an officer without an agency still names the officer's domain, never Postman.
+    name = campaign.sender_name or (
+        agency.shown_name if agency else agency_name_from_domain(campaign.owner.email.rpartition("@")[2])
+    )
     if campaign.from_email:
         return sender(name, campaign.from_email)
     return sender(via_postman(name), platform_sender()[1])

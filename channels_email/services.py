@@ -100,6 +100,8 @@ def save_email_template(
         (reply_to, "The reply-to address"),
     ]:
         campaign_services.require_one_line(value.strip(), what)
+    if not sender_name.strip() and campaign.owner.agency_id is None:
+        raise campaign_services.CampaignError("Enter a sender name: your account has no agency name to use.")
     html, keywords = compile_email_template(subject=subject, body=body, body_format=body_format)
     return campaign_services.save_template(
         campaign=campaign,

@@ -45,6 +45,7 @@ def template_page(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
         initial=initial,
         platform_address=identities.platform_address(),
         from_addresses=identities.usable_from_addresses(request.user),
+        agency_name=request.user.agency.shown_name if request.user.agency else "",
     )
     if request.method == "POST" and form.is_valid():
         try:

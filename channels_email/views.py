@@ -16,6 +16,7 @@ from campaigns.views.access import OfficerRequest
 from channels_email import identities, services, sns
 from channels_email.forms import OwnAddressForm
 from channels_email.models import InboxMessage
+from channels_email.rendering import sender_label
 from channels_email.ses_events import SesEventInvalid, record_ses_event
 from channels_email.unsubscribe import token_is_valid
 
@@ -73,10 +74,9 @@ def unsubscribe(request: HttpRequest, message_id: int, token: str) -> HttpRespon
         services.resubscribe(message=message)
     elif request.method == "POST":
         services.unsubscribe(message=message, reason=request.POST.get("reason", ""))
-    agency = message.campaign.owner.agency
     context = {
         "message": message,
-        "agency_name": agency.shown_name if agency else "this agency",
+        "sender": sender_label(message.campaign),
         "unsubscribed": services.is_unsubscribed(message),
         "undone": undone,
     }

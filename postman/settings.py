@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    "django_prose_editor",  # its ProseMirror bundle, served from our own static files
     "accounts",
     "campaigns",
     "channels_email",

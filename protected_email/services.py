@@ -74,6 +74,8 @@ def save_protected_templates(
     encrypted list: its payloads hold the old text, so it must be encrypted again."""
     if not campaign.is_editable:
         raise CampaignError("This campaign has been sent or scheduled; it can no longer be changed.")
+    if not sender_name.strip() and campaign.owner.agency_id is None:
+        raise CampaignError("Enter a sender name: your account has no agency name to use.")
     check_email_keywords(subject, part="subject", needs_link=False)
     check_email_keywords(body, part="body", needs_link=True)
     html, _ = compile_email_template(subject=subject, body=body, body_format=body_format)

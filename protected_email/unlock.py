@@ -85,7 +85,7 @@ def find_message(message_id: str) -> ProtectedMessage | None:
     parsed = parse_id(message_id)
     if parsed is None:
         return None
-    return ProtectedMessage.objects.select_related("campaign__owner").filter(id=parsed).first()
+    return ProtectedMessage.objects.select_related("campaign__owner__agency").filter(id=parsed).first()
 
 
 def try_unlock(*, message_id: str, verifier: bytes, client: str) -> Outcome:

@@ -20,6 +20,7 @@ from campaigns.models import Campaign
 from campaigns.services import CampaignError
 from campaigns.templating import TemplateError
 from channels_email import identities
+from channels_email.rendering import sender_label
 from common.clientip import client_ip
 from protected_email import unlock
 from protected_email.forms import ProtectedTemplateForm
@@ -62,6 +63,7 @@ def template_page(request: Any, campaign: Campaign) -> HttpResponse:
         initial=initial,
         platform_address=identities.platform_address(),
         from_addresses=identities.usable_from_addresses(request.user),
+        agency_name=request.user.agency.shown_name if request.user.agency else "",
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -95,6 +97,7 @@ def protected_page(request: HttpRequest, message_id: str) -> HttpResponse:
         if found.expired:
             campaign = found.campaign
             context["expired"] = True
+            context["sender"] = sender_label(campaign)
             context["contact"] = campaign.reply_to or campaign.owner.email
     response = render(request, "protected_email/unlock.html", context)
     # The link is the only key to the page: never pass it on to another site.
@@ -114,7 +117,10 @@ def unlock_message(request: HttpRequest, message_id: str) -> JsonResponse:
         return JsonResponse({"error": "Send the verifier your browser derived."}, status=400)
     outcome = unlock.try_unlock(message_id=message_id, verifier=verifier, client=client_ip(request))
     if outcome.kind == "opened":
-        return JsonResponse({"payload": outcome.payload})
+        # Who wrote it is told only with the right password: before that, every id looks alike.
+        found = unlock.find_message(message_id)
+        sender = sender_label(found.campaign) if found is not None else ""
+        return JsonResponse({"payload": outcome.payload, "sender": sender})
     if outcome.kind == "wrong":
         return JsonResponse({"error": "wrong", "attempts_left": outcome.attempts_left}, status=403)
     if outcome.kind == "expired":

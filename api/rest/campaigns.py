@@ -165,6 +165,7 @@ def _save_email_template(campaign: Campaign, data: TemplateIn, *, default_reply_
         },
         platform_address=identities.platform_address(),
         from_addresses=identities.usable_from_addresses(campaign.owner),
+        agency_name=campaign.owner.agency.shown_name if campaign.owner.agency else "",
     )
     if not form.is_valid():
         raise form_error(form)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.csp import CSP
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
@@ -83,26 +84,34 @@ def recipients(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
 
 
 def _upload(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
-    # Always redirect, also on errors: upload.js follows the response URL after its upload.
-    form = RecipientUploadForm(request.POST, request.FILES)
-    if limit := refused_upload_limit(request):
-        # Cut off while streaming: the rest of the body was never read, nothing was stored.
-        messages.error(
-            request, f"The file is larger than {limit // 1024**2} MB. Split it into smaller files."
-        )
-        return redirect("campaigns:recipients", pk=campaign.pk)
-    if not form.is_valid():
-        problems = form.errors.get("file") or ["Choose a file to upload."]
-        messages.error(request, " ".join(str(problem) for problem in problems))
-        return redirect("campaigns:recipients", pk=campaign.pk)
+    # upload.js asks for JSON: a redirect would be followed inside its XHR, and the page loaded
+    # there would consume the message meant for the officer. The form posted without JavaScript
+    # gets the usual redirect with a message.
+    by_script = request.headers.get("X-Upload") == "script"
     try:
-        recipient_file = services.upload_recipients(campaign=campaign, upload=form.cleaned_data["file"])
+        recipient_file = _receive(request, campaign)
     except services.CampaignError as error:
+        if by_script:
+            return JsonResponse({"error": str(error)}, status=400)
         messages.error(request, str(error))
     else:
         if recipient_file.status != RecipientFileStatus.FAILED:
             messages.info(request, f"Uploaded {recipient_file.original_name}. Checking every row now.")
-    return redirect("campaigns:recipients", pk=campaign.pk)
+    location = reverse("campaigns:recipients", args=[campaign.pk])
+    return JsonResponse({"location": location}) if by_script else redirect(location)
+
+
+def _receive(request: OfficerRequest, campaign: Campaign) -> RecipientFile:
+    form = RecipientUploadForm(request.POST, request.FILES)
+    if limit := refused_upload_limit(request):
+        # Cut off while streaming: the rest of the body was never read, nothing was stored.
+        raise services.CampaignError(
+            f"The file is larger than {limit // 1024**2} MB. Split it into smaller files."
+        )
+    if not form.is_valid():
+        problems = form.errors.get("file") or ["Choose a file to upload."]
+        raise services.CampaignError(" ".join(str(problem) for problem in problems))
+    return services.upload_recipients(campaign=campaign, upload=form.cleaned_data["file"])
 
 
 @campaign_view

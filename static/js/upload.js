@@ -45,19 +45,34 @@
     const button = form.querySelector("button[type=submit]");
     const xhr = new XMLHttpRequest();
     xhr.open("POST", form.action);
+    xhr.setRequestHeader("X-Upload", "script");
     xhr.upload.addEventListener("progress", (progress) => {
       if (progress.lengthComputable) setProgress(bar, Math.round((progress.loaded / progress.total) * 100));
     });
-    xhr.addEventListener("load", () => {
-      // The server answers every upload with a redirect; the XHR has followed it already.
-      window.location.assign(xhr.responseURL || form.action);
-    });
-    xhr.addEventListener("error", () => {
+    const fail = (text) => {
       bar.classList.add("d-none");
+      error.textContent = text;
       error.classList.remove("d-none");
       button.disabled = false;
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+    };
+    xhr.addEventListener("load", () => {
+      // The server answers this script with JSON: where to go next (its message waits there), or
+      // what was wrong with the file, shown here beside the file field.
+      let answer = {};
+      try { answer = JSON.parse(xhr.responseText); } catch (parseError) { answer = {}; }
+      if (xhr.status < 400 && answer.location) {
+        window.location.assign(answer.location);
+      } else if (answer.error) {
+        fail(answer.error);
+      } else {
+        fail(`The server could not take the file (error ${xhr.status}). Nothing was changed. Try again in a few minutes; if it happens again, tell your administrator.`);
+      }
     });
+    xhr.addEventListener("error", () => fail("The upload failed. Check your connection and try again."));
     error.classList.add("d-none");
+    input.removeAttribute("aria-invalid");
     bar.classList.remove("d-none");
     setProgress(bar, 0);
     button.disabled = true;

@@ -45,7 +45,7 @@ def test_admin_sets_display_name_logo_and_retention() -> None:
     )
 
     assert response.status_code == 302
-    agency = Agency.objects.get()
+    agency = Agency.objects.get(name="MOH")
     assert (agency.shown_name, agency.retention_days) == ("Ministry of Health", 90)
     with agency.logo.open("rb") as handle:
         assert Image.open(handle).size == (200, 200)
@@ -56,7 +56,7 @@ def test_admin_refuses_retention_outside_7_to_365_days(days: str) -> None:
     response = _staff().post("/admin/accounts/agency/add/", {"name": "MOH", "retention_days": days})
 
     assert response.status_code == 200
-    assert not Agency.objects.exists()
+    assert not Agency.objects.filter(name="MOH").exists()
 
 
 def _branded_campaign(officer: Any, tmp_path: Path) -> Campaign:

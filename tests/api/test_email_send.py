@@ -52,12 +52,12 @@ def test_send_json_answers_201_with_the_accepted_message(officer: Any, api_clien
     email = TransactionalEmail.objects.get()
     assert body["id"] == email.pk
     assert body["recipient"] == "resident@example.com"
-    assert body["from"] == "Postman <donotreply@postman.example.gov.sg>"
+    assert body["from"] == "Agency via Postman <donotreply@postman.example.gov.sg>"
     assert body["status"] == "ACCEPTED"
     assert body["params"] == {
         "subject": "Your appointment",
         "body": "<p>Dear resident, see you on <b>3 March</b>.</p>",
-        "from": "Postman <donotreply@postman.example.gov.sg>",
+        "from": "Agency via Postman <donotreply@postman.example.gov.sg>",
         "reply_to": "help@agency.gov.sg",
     }
     assert body["tag"] == "appointments"

@@ -314,3 +314,13 @@ def test_address_unsubscribed_after_upload_is_skipped_at_launch(
     assert (stats.queued, stats.suppressed) == (2, 1)
     skipped = Message.objects.get(campaign=later, recipient="person2@example.com")
     assert (skipped.status, skipped.error) == (MessageStatus.SUPPRESSED, "Suppressed: Unsubscribed")
+
+
+def test_page_names_the_sender_and_its_agency(agency_officer: Any, tmp_path: Path) -> None:
+    campaign = make_email_campaign(agency_officer, people(1), tmp_path=tmp_path)
+    Campaign.objects.filter(pk=campaign.pk).update(sender_name="Clinic A")
+    send_all(campaign)
+
+    page = text_of(Client().get(link_in_email_to("person0@example.com")))
+
+    assert "Stop emails from Clinic A (Ministry of Examples) to person0@example.com?" in page

@@ -39,3 +39,10 @@ def log_in(page: Page, site: str, email: str, provider: Any = None) -> None:
 @pytest.fixture
 def site(live_server: Any) -> str:
     return str(live_server.url)
+
+
+def message_editor(page: Page) -> Any:
+    """The email body's rich-text editor, once its module has replaced the textarea."""
+    editor = page.locator(".prose-editor").get_by_role("textbox", name="Message")
+    editor.wait_for()
+    return editor

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from accounts.models import Agency
 from campaigns.models import Campaign, CampaignStatus
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in, message_editor
 from tests.e2e.test_email_campaign import shoot
 from tests.factories import make_email_campaign, make_officer
 
@@ -41,7 +41,7 @@ def test_officer_sends_a_campaign_from_their_own_address_once_ses_verifies_it(
     page.get_by_label("Campaign name").fill("Clinic notices")
     page.get_by_role("button", name="Create campaign").click()
     page.get_by_label("Subject").fill("Hello {{name}}")
-    page.get_by_label("Message").fill("<p>Dear {{name}}, see you soon.</p>")
+    message_editor(page).fill("Dear {{name}}, see you soon.")
     page.get_by_label("Sender name").fill("Clinic A")
     page.get_by_label("From address").select_option("sender@agency.gov.sg")
     shoot(page, "from-address-template")

@@ -42,6 +42,7 @@ def test_right_password_returns_the_payload_and_counts_opened_once(protected: Pr
     answer(client, str(protected.id), "correct horse")
 
     assert status == 200
+    assert body["sender"] == "Agency"
     key, _ = derive("correct horse", str(protected.id))
     assert open_payload(body["payload"], key, str(protected.id)) == "<p>negative</p>"
     assert ProtectedTemplate.objects.get().opened == 1
@@ -112,6 +113,7 @@ def test_tampered_payload_does_not_decrypt(protected: ProtectedMessage) -> None:
     status, body = answer(Client(), str(protected.id), "correct horse")
 
     assert status == 200
+    assert body["sender"] == "Agency"
     key, _ = derive("correct horse", str(protected.id))
     with pytest.raises(InvalidTag):
         open_payload(body["payload"], key, str(protected.id))
@@ -126,7 +128,8 @@ def test_expired_message_says_whom_to_contact(protected: ProtectedMessage) -> No
     assert expired == 1
     protected.refresh_from_db()
     assert (protected.payload, protected.verifier_hash) == ("", "")
-    assert b"This message has expired" in page.content
+    # The officer's agency, named from agency.gov.sg.
+    assert b"This message from Agency has expired" in page.content
     assert b"lab@agency.gov.sg" in page.content
     assert (status, body) == (410, {"error": "expired"})
 

@@ -57,6 +57,11 @@
     if (!response.ok) { fail(refusal(response, answer)); return; }
     try {
       showMessage(await PostmanProtect.decryptMessage(answer.payload, key, id));
+      const sender = document.querySelector("[data-message-sender]");
+      if (sender && answer.sender) {
+        sender.textContent = `From ${answer.sender}`;
+        sender.hidden = false;
+      }
     } catch (problem) {
       fail("This message could not be decrypted: it may have been altered. Contact the sender.");
     }

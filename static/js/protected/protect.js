@@ -204,9 +204,17 @@
     say("[data-protect-status]", "Uploading the encrypted messages…");
     const { body, type } = multipart(find("[name=csrfmiddlewaretoken]").value, encryptedCsv(results));
     const response = await fetch(form.dataset.uploadUrl, {
-      method: "POST", body, headers: { "Content-Type": type }, credentials: "same-origin",
+      method: "POST", body, headers: { "Content-Type": type, "X-Upload": "script" }, credentials: "same-origin",
     });
-    window.location.assign(response.url || form.dataset.uploadUrl);
+    // JSON, not a redirect: a redirect followed here would consume the message meant for the page.
+    const answer = await response.json().catch(() => ({}));
+    if (response.ok && answer.location) {
+      window.location.assign(answer.location);
+      return;
+    }
+    say("[data-protect-status]", answer.error || `The server could not take the file (error ${response.status}). Nothing was changed. Try again; if it happens again, tell your administrator.`);
+    find("[data-protect-file]").disabled = false;
+    find("[data-protect-start]").disabled = false;
   }
 
   async function start(event) {
