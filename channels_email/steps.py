@@ -8,14 +8,13 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
-from django.utils.formats import date_format
 
 from campaigns import control, selectors, services
 from campaigns.forms import SendForm
 from campaigns.models import Campaign
 from campaigns.templating import TemplateError
 from campaigns.views.access import OfficerRequest
+from campaigns.views.send_step import scheduling, send_context, send_or_schedule
 from channels_email import identities
 from channels_email import services as email_services
 from channels_email.forms import EmailTemplateForm, TestSendForm
@@ -79,33 +78,18 @@ def test_page(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
 
 
 def send_page(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
-    scheduling = "schedule" in request.POST
-    form = SendForm(request.POST if request.method == "POST" else None, scheduling=scheduling)
-    if request.method == "POST" and form.is_valid():
-        try:
-            _send_or_schedule(request, campaign, form.cleaned_data, scheduling=scheduling)
-        except services.CampaignError as error:
-            form.add_error(None, str(error))
-        else:
-            return redirect("campaigns:detail", pk=campaign.pk)
-    context = {
-        "campaign": campaign,
-        "form": form,
-        "count": campaign.stats.queued,
-        "ready": campaign.has_template and campaign.stats.queued > 0,
-    }
-    return render(request, "channels_email/send.html", context | _steps(campaign, 4))
-
-
-def _send_or_schedule(
-    request: OfficerRequest, campaign: Campaign, data: dict[str, Any], *, scheduling: bool
-) -> None:
-    if scheduling:
-        control.schedule_campaign(
+    form = SendForm(request.POST if request.method == "POST" else None, scheduling=scheduling(request))
+    done = send_or_schedule(
+        request,
+        campaign,
+        form,
+        launch=lambda data: services.launch_campaign(
+            campaign=campaign, by=request.user, send_rate=data["send_rate"]
+        ),
+        schedule=lambda data: control.schedule_campaign(
             campaign=campaign, by=request.user, at=data["scheduled_at"], send_rate=data["send_rate"]
-        )
-        at = date_format(timezone.localtime(data["scheduled_at"]), "j M Y, H:i")
-        messages.success(request, f"“{campaign.name}” will be sent on {at} (Singapore time).")
-    else:
-        services.launch_campaign(campaign=campaign, by=request.user, send_rate=data["send_rate"])
-        messages.success(request, f"Sending “{campaign.name}” has started.")
+        ),
+    )
+    if done is not None:
+        return done
+    return render(request, "channels_email/send.html", send_context(campaign, form) | _steps(campaign, 4))

@@ -10,8 +10,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -20,6 +18,7 @@ from campaigns import selectors as campaign_selectors
 from campaigns import services as campaign_services
 from campaigns.models import Campaign
 from campaigns.views.access import OfficerRequest
+from campaigns.views.send_step import scheduling, send_context, send_or_schedule
 from channels_sms import selectors, services
 from channels_sms.callbacks import answer_callback
 from channels_sms.forms import CredentialForm, SmsSendForm, SmsTemplateForm, SmsTestSendForm
@@ -117,35 +116,30 @@ def test_page(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
 
 
 def send_page(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
-    scheduling = "schedule" in request.POST
     form = SmsSendForm(
         request.POST if request.method == "POST" else None,
         user=request.user,
-        scheduling=scheduling,
+        scheduling=scheduling(request),
         initial={"credential": selectors.chosen_credential(campaign), "send_rate": settings.SMS_DEFAULT_RATE},
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        chosen = {"campaign": campaign, "by": request.user, "credential": data["credential"]}
-        try:
-            if scheduling:
-                services.schedule_sms_campaign(**chosen, send_rate=data["send_rate"], at=data["scheduled_at"])
-            else:
-                services.launch_sms_campaign(**chosen, send_rate=data["send_rate"])
-        except campaign_services.CampaignError as error:
-            form.add_error(None, str(error))
-        else:
-            if scheduling:
-                at = date_format(timezone.localtime(data["scheduled_at"]), "j M Y, H:i")
-                messages.success(request, f"“{campaign.name}” will be sent on {at} (Singapore time).")
-            else:
-                messages.success(request, f"Sending “{campaign.name}” has started.")
-            return redirect("campaigns:detail", pk=campaign.pk)
-    context = {
-        "campaign": campaign,
-        "form": form,
-        "count": campaign.stats.queued,
-        "ready": campaign.has_template and campaign.stats.queued > 0,
+    done = send_or_schedule(
+        request,
+        campaign,
+        form,
+        launch=lambda data: services.launch_sms_campaign(
+            campaign=campaign, by=request.user, credential=data["credential"], send_rate=data["send_rate"]
+        ),
+        schedule=lambda data: services.schedule_sms_campaign(
+            campaign=campaign,
+            by=request.user,
+            credential=data["credential"],
+            send_rate=data["send_rate"],
+            at=data["scheduled_at"],
+        ),
+    )
+    if done is not None:
+        return done
+    context = send_context(campaign, form) | {
         "sms": selectors.campaign_sms_settings(campaign),
         "has_credentials": selectors.owned_credentials(request.user).exists(),
     }

@@ -9,14 +9,13 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
-from django.utils.formats import date_format
 
 from campaigns import selectors as campaign_selectors
 from campaigns import services as campaign_services
 from campaigns.models import Campaign
 from campaigns.templating import TemplateError
 from campaigns.views.access import OfficerRequest
+from campaigns.views.send_step import scheduling, send_context, send_or_schedule
 from channels_telegram import selectors, services
 from channels_telegram.forms import TelegramSendForm, TelegramTemplateForm, TelegramTestForm
 from channels_telegram.recipients import HOW_TO_SUBSCRIBE
@@ -87,39 +86,24 @@ def send_page(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
     if bot is None:
         messages.error(request, "Choose one of your Telegram bots first.")
         return redirect("campaigns:template", pk=campaign.pk)
-    scheduling = "schedule" in request.POST
-    data = request.POST if request.method == "POST" else None
-    form = TelegramSendForm(data, scheduling=scheduling, bot=bot)
-    if request.method == "POST" and form.is_valid():
-        try:
-            _send_or_schedule(request, campaign, form.cleaned_data, scheduling=scheduling)
-        except campaign_services.CampaignError as error:
-            form.add_error(None, str(error))
-        else:
-            return redirect("campaigns:detail", pk=campaign.pk)
-    context = {
-        "campaign": campaign,
-        "form": form,
-        "bot": bot,
-        "count": campaign.stats.queued,
-        "ready": campaign.has_template and campaign.stats.queued > 0,
-    }
+    form = TelegramSendForm(
+        request.POST if request.method == "POST" else None, scheduling=scheduling(request), bot=bot
+    )
+    done = send_or_schedule(
+        request,
+        campaign,
+        form,
+        launch=lambda data: services.launch_telegram_campaign(
+            campaign=campaign, by=request.user, send_rate=data["send_rate"]
+        ),
+        schedule=lambda data: services.schedule_telegram_campaign(
+            campaign=campaign, by=request.user, at=data["scheduled_at"], send_rate=data["send_rate"]
+        ),
+    )
+    if done is not None:
+        return done
+    context = send_context(campaign, form) | {"bot": bot}
     return render(request, "channels_telegram/send.html", context | _steps(campaign, 4))
-
-
-def _send_or_schedule(
-    request: OfficerRequest, campaign: Campaign, data: dict[str, Any], *, scheduling: bool
-) -> None:
-    if scheduling:
-        at = data["scheduled_at"]
-        services.schedule_telegram_campaign(
-            campaign=campaign, by=request.user, at=at, send_rate=data["send_rate"]
-        )
-        when = date_format(timezone.localtime(at), "j M Y, H:i")
-        messages.success(request, f"“{campaign.name}” will be sent on {when} (Singapore time).")
-    else:
-        services.launch_telegram_campaign(campaign=campaign, by=request.user, send_rate=data["send_rate"])
-        messages.success(request, f"Sending “{campaign.name}” has started.")
 
 
 def upload_context(campaign: Campaign) -> dict[str, object]:
