@@ -108,9 +108,12 @@ def test_twilio_errors_become_invalid_unsubscribed_or_failed(
         f"Permission to send an SMS has not been enabled for the region of {number(3)}.",
     )
     assert rows[number(4)][0] == "sent"
-    assert list(Suppression.objects.values_list("channel", "recipient", "reason", "owner_id")) == [
-        ("sms", number(2), "unsubscribed", officer.pk)
-    ]
+    # Recorded for the officer's agency (every officer has one, named from their domain if need be).
+    officer.refresh_from_db()
+    assert officer.agency_id is not None
+    assert list(
+        Suppression.objects.values_list("channel", "recipient", "reason", "agency_id", "owner_id")
+    ) == [("sms", number(2), "unsubscribed", officer.agency_id, None)]
     stats = CampaignStats.objects.get(pk=campaign.pk)
     assert (stats.sent, stats.invalid, stats.unsubscribed, stats.failed, stats.queued) == (1, 2, 1, 1, 0)
     assert twilio.stats()["sms"]["rejected"] == 4
