@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 MAX_ATTEMPTS = 5  # tries of one message before a passing error becomes its failure
+BUILD_ERROR = "BuildError"
 
 
 @dataclass(frozen=True)
@@ -44,3 +45,11 @@ class ClaimedMessage(Protocol):
 
     @property
     def params(self) -> Mapping[str, str]: ...
+
+
+def could_not_build(error: Exception) -> Delivery:
+    """A message our own code could not prepare (a value the renderer or the email library
+    refuses): it fails alone and for good, and the rest of its batch goes on."""
+    cause = f"{type(error).__name__}: {error}"
+    reason = f"This message could not be prepared because of an error on our side ({cause})."
+    return Delivery(error_code=BUILD_ERROR, error=reason, permanent=True)

@@ -30,7 +30,7 @@ from redis.exceptions import RedisError
 
 from campaigns import notices
 from campaigns.channels import ChannelSender, ClaimedBatchSender, sender_for
-from campaigns.delivery import Delivery
+from campaigns.delivery import Delivery, could_not_build
 from campaigns.models import Campaign, CampaignStats, CampaignStatus, MessageStatus
 from campaigns.progress import record_sent
 from campaigns.transitions import MAX_BATCH, Claimed, Outcome, claim_batch, record_results, renew, sweep_stale
@@ -49,7 +49,6 @@ IDLE_WAIT_SECONDS = 1.0
 # How often a worker in the middle of a batch looks whether the campaign was paused or halted.
 STOP_CHECK_SECONDS = 1.0
 # Error codes of messages that failed on our side rather than the provider's.
-BUILD_ERROR = "BuildError"
 SEND_ERROR = "SendError"
 # Losing the database or Redis is an outage, not a fault of one message: the task retries.
 _OUTAGES = (DatabaseError, RedisError)
@@ -208,7 +207,7 @@ def _send_part(
             raise
         except Exception as error:
             logger.exception("Could not build message %s of campaign %s", message.id, campaign.pk)
-            outcomes[message.id] = _failed(BUILD_ERROR, "could not be prepared", error, permanent=True)
+            outcomes[message.id] = outcome_for(could_not_build(error), message.attempts)
         else:
             built.append((message, item))
     if not built:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import re
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -30,7 +31,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
-from campaigns.delivery import ClaimedMessage, Delivery
+from campaigns.delivery import ClaimedMessage, Delivery, could_not_build
 from campaigns.plain_text import html_to_text
 from campaigns.templating import CompiledTemplate, Keyword
 from channels_email.bulk_text import KeywordText, keyword_text
@@ -47,6 +48,8 @@ from channels_email.rendering import (
 from channels_email.templating import html_value
 from channels_email.transport import SesTransport, get_transport, ses_error_result, ses_result
 from channels_email.unsubscribe import unsubscribe_url
+
+logger = logging.getLogger(__name__)
 
 MAX_ENTRIES = 50  # SES's limit per SendBulkEmail call
 # Calls in flight at once: a 200-message grant is four calls.
@@ -139,16 +142,26 @@ def send_campaign_emails(layout: EmailLayout, messages: Sequence[ClaimedMessage]
     bulk = bulk_template_for(layout)
     if bulk is None:
         return get_transport().send_batch([_single(layout, m) for m in messages])
-    carried = [m for m in messages if not any("\x00" in v for v in m.params.values())]
-    alone = [m for m in messages if any("\x00" in v for v in m.params.values())]
     results: dict[int, Delivery] = {}
+    entries_of: list[tuple[ClaimedMessage, str, dict[str, Any]]] = []
+    alone: list[ClaimedMessage] = []
+    for message in messages:
+        try:
+            if any("\x00" in value for value in message.params.values()):
+                alone.append(message)  # SES substitution cannot carry a NUL: this one goes alone
+                continue
+            text, entry = _entry(layout, bulk, message)
+        except Exception as error:
+            logger.exception("Could not prepare campaign message %s", message.id)
+            results[message.id] = could_not_build(error)
+        else:
+            entries_of.append((message, text, entry))
     with ThreadPoolExecutor(max_workers=CALL_THREADS) as pool:
         calls: list[tuple[list[ClaimedMessage], Future[list[Delivery]]]] = []
         # Entries wait by the plain-text template they need; a full call goes out at once, so
         # building the next entries overlaps the calls in flight.
         waiting: dict[str, tuple[list[ClaimedMessage], list[dict[str, Any]]]] = {}
-        for message in carried:
-            text, entry = _entry(layout, bulk, message)
+        for message, text, entry in entries_of:
             group, entries = waiting.setdefault(text, ([], []))
             group.append(message)
             entries.append(entry)
@@ -158,7 +171,7 @@ def send_campaign_emails(layout: EmailLayout, messages: Sequence[ClaimedMessage]
         for text, (group, entries) in waiting.items():
             calls.append((group, pool.submit(_send_call, layout, bulk, text, group, entries)))
         if alone:
-            results.update(zip((m.id for m in alone), _send_singly(layout, alone), strict=True))
+            results.update(_send_singly(layout, alone))
         for group, call in calls:
             results.update(zip((m.id for m in group), call.result(), strict=True))
     return [results[message.id] for message in messages]
@@ -168,8 +181,18 @@ def _single(layout: EmailLayout, message: ClaimedMessage) -> Any:
     return build_email(layout, message_id=message.id, recipient=message.recipient, params=message.params)
 
 
-def _send_singly(layout: EmailLayout, messages: Sequence[ClaimedMessage]) -> list[Delivery]:
-    return SesTransport().send_batch([_single(layout, m) for m in messages])
+def _send_singly(layout: EmailLayout, messages: Sequence[ClaimedMessage]) -> dict[int, Delivery]:
+    """Each message in a SendEmail of its own; one that cannot be built fails alone."""
+    results: dict[int, Delivery] = {}
+    built: list[tuple[ClaimedMessage, Any]] = []
+    for message in messages:
+        try:
+            built.append((message, _single(layout, message)))
+        except Exception as error:
+            logger.exception("Could not prepare campaign message %s", message.id)
+            results[message.id] = could_not_build(error)
+    sent = SesTransport().send_batch([item for _, item in built])
+    return results | {message.id: delivery for (message, _), delivery in zip(built, sent, strict=True)}
 
 
 def _entry(layout: EmailLayout, bulk: BulkTemplate, message: ClaimedMessage) -> tuple[str, dict[str, Any]]:
@@ -221,7 +244,8 @@ def _send_call(
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") == "BadRequestException":
             # Nothing of the call went out, and one message of it may be what SES refused.
-            return _send_singly(layout, messages)
+            singly = _send_singly(layout, messages)
+            return [singly[message.id] for message in messages]
         return [ses_error_result(error)] * len(messages)
     except BotoCoreError as error:
         return [Delivery(error_code="ConnectionError", error=str(error))] * len(messages)

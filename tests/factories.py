@@ -33,11 +33,17 @@ def make_email_campaign(
     subject: str = "Hello {{name}}",
     body: str = "<p>Dear {{name}}, your code is {{code}}.</p>",
     name: str = "Test campaign",
+    sender_name: str = "",
 ) -> Campaign:
     """A draft email campaign with a template and its recipients loaded (ingested inline)."""
     campaign = services.create_campaign(owner=owner, name=name, channel="email")
     email_services.save_email_template(
-        campaign=campaign, subject=subject, body=body, body_format="rich", sender_name="", reply_to=""
+        campaign=campaign,
+        subject=subject,
+        body=body,
+        body_format="rich",
+        sender_name=sender_name,
+        reply_to="",
     )
     if rows:
         load_rows(campaign, rows, tmp_path=tmp_path)

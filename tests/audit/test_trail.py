@@ -86,7 +86,8 @@ def test_each_listed_action_leaves_an_audit_row_with_who_when_where_and_no_secre
     staff.force_login(User.objects.create_user("admin@agency.gov.sg", is_staff=True, is_superuser=True))
     staff.post("/admin/accounts/agency/add/", {"name": "MOH", "display_name": "", "retention_days": "30"})
     staff.post(
-        "/admin/accounts/alloweddomain/add/", {"domain": "moh.gov.sg", "agency": Agency.objects.get().pk}
+        "/admin/accounts/alloweddomain/add/",
+        {"domain": "moh.gov.sg", "agency": Agency.objects.get(name="MOH").pk},
     )
     client.post("/accounts/logout/")
 

@@ -27,8 +27,10 @@ def world() -> dict[str, User]:
         "me": make_officer("me@health.gov.sg", agency=health),
         "colleague": make_officer("colleague@health.gov.sg", agency=health),
         "other": make_officer("other@transport.gov.sg", agency=transport),
-        "alone": make_officer("alone@nowhere.gov.sg"),
-        "alone2": make_officer("alone2@nowhere.gov.sg"),
+        # Officers from before every domain had an agency (or made by hand) have none: they record
+        # unsubscribes for themselves.
+        "alone": make_officer("alone@nowhere.gov.sg", agency=None),
+        "alone2": make_officer("alone2@nowhere.gov.sg", agency=None),
     }
     rows = [
         ("bounced@example.com", SuppressionReason.BOUNCED, "other"),
@@ -87,7 +89,10 @@ def test_bulk_suppression_sets_aside_exactly_what_applying_to_finds(
     ]
     # Loading the list sets suppressed recipients aside with one bulk statement.
     campaign = make_email_campaign(
-        world[who], [{"recipient": r, "name": "N", "code": "1"} for r in recipients], tmp_path=tmp_path
+        world[who],
+        [{"recipient": r, "name": "N", "code": "1"} for r in recipients],
+        tmp_path=tmp_path,
+        sender_name="Clinic A",  # required of an officer with no agency name
     )
 
     suppressed = set(
