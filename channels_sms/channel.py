@@ -19,7 +19,9 @@ from channels_sms import lengths as sms_lengths
 from channels_sms import rendering as sms_rendering
 from channels_sms import selectors, views
 from channels_sms import sending as sms_sending
+from channels_sms.models import SmsCampaignSettings
 from channels_sms.rendering import SmsLayout
+from channels_sms.services import choose_credential
 from channels_sms.transport import OutgoingSms
 from common.ratelimit import Bucket
 
@@ -49,7 +51,14 @@ class SmsSender:
         sms_lengths.check_lengths(campaign)
 
     def after_duplicate(self, source: Campaign, copy: Campaign) -> None:
-        pass
+        """The copy sends with the same Twilio credential, when it is the copying officer's own."""
+        chosen = SmsCampaignSettings.objects.filter(campaign=source).select_related("credential").first()
+        if (
+            chosen is not None
+            and chosen.credential is not None
+            and chosen.credential.owner_id == copy.owner_id
+        ):
+            choose_credential(campaign=copy, credential=chosen.credential)
 
     def launch_problem(self, campaign: Campaign) -> str:
         return ""

@@ -18,8 +18,10 @@ from campaigns.models import Campaign, Channel
 from campaigns.services import first_rendered
 from campaigns.views.access import OfficerRequest
 from channels_telegram import steps
+from channels_telegram.models import CampaignTelegramSettings
 from channels_telegram.reach import check_reach
 from channels_telegram.sending import OutgoingTelegram, TelegramSender
+from channels_telegram.services import choose_bot
 
 NORMALISER = "common.phones:normalise_phone"
 
@@ -29,7 +31,10 @@ class TelegramCampaignSender(TelegramSender):
         check_reach(campaign)
 
     def after_duplicate(self, source: Campaign, copy: Campaign) -> None:
-        pass
+        """The copy sends with the same bot, when it is the copying officer's own."""
+        chosen = CampaignTelegramSettings.objects.filter(campaign=source).select_related("bot").first()
+        if chosen is not None and chosen.bot is not None and chosen.bot.owner_id == copy.owner_id:
+            choose_bot(campaign=copy, bot=chosen.bot)
 
     def launch_problem(self, campaign: Campaign) -> str:
         return ""

@@ -241,3 +241,14 @@ def test_engine_sends_each_subscriber_once_at_the_rate_and_stop_takes_hold(
     assert max_in_any_second([m["at"] for m in received]) <= 10
     assert statuses(campaign) == {"sent": 29, "unsubscribed": 1}
     assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.SENT
+
+
+def test_a_copy_sends_with_the_same_bot(officer: User, tmp_path: Path, settings: Any) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    bot, _ = make_bot(officer)
+    campaign = telegram_campaign(officer, bot, tmp_path=tmp_path, count=2)
+
+    copy = campaign_services.duplicate_campaign(campaign=campaign, by=officer)
+
+    assert CampaignTelegramSettings.objects.get(campaign=copy).bot == bot
+    assert services.require_bot(copy) == bot
