@@ -6,6 +6,7 @@
 
   const PANE = "draft-preview";
   const normalised = (html) => html.replace(/>\s+</g, "><").trim();
+  let frames = 0;
 
   // A refusal (too large, no longer a draft) is a message for the officer: show it in the pane.
   document.addEventListener("htmx:beforeSwap", (event) => {
@@ -26,13 +27,43 @@
     }
   });
 
-  // An email is shown as recipients get it, with its inline styles: the frame loads the server's
-  // rendering with a CSP of its own (an iframe's srcdoc would inherit this page's, which refuses
-  // inline styles). Each preview brings a fresh frame, so loading it adds no history entry.
+  // An email is shown as recipients get it, with its inline styles: a frame loads the server's
+  // rendering under a CSP of its own (an iframe's srcdoc would inherit this page's, which refuses
+  // inline styles). Each rendering goes into a new hidden frame, so loading it adds no history
+  // entry, and replaces the shown one once it has loaded, so the preview never flashes blank.
+  function loadFrame(holder, submit) {
+    const frame = document.createElement("iframe");
+    frames += 1;
+    frame.name = `draft-email-frame-${frames}`;
+    frame.className = "preview-frame draft-email-frame";
+    frame.title = "Preview of your email as recipients will get it";
+    frame.dataset.testid = "draft-frame";
+    frame.setAttribute("sandbox", "");
+    frame.hidden = true;
+    // Appended before listening: an empty frame fires a load of its own about:blank on insertion.
+    holder.append(frame);
+    frame.addEventListener("load", () => {
+      if (!frame.isConnected) return;
+      if (frame.name !== submit.formTarget) { // a newer rendering is on its way
+        frame.remove();
+        return;
+      }
+      holder.querySelectorAll("iframe").forEach((old) => old !== frame && old.remove());
+      frame.hidden = false;
+    }, { once: true });
+    submit.formTarget = frame.name;
+    submit.form.requestSubmit(submit);
+  }
+
   document.addEventListener("htmx:afterSwap", (event) => {
     if (event.detail.target?.id !== PANE) return;
-    const frame = event.detail.target.querySelector("iframe[name=draft-email-frame]");
+    const holder = document.getElementById("draft-frames");
     const submit = document.querySelector("button[data-draft-frame-submit]");
-    if (frame && submit) submit.form.requestSubmit(submit);
+    if (!holder || !submit) return;
+    if (event.detail.target.querySelector("[data-draft-document]")) {
+      loadFrame(holder, submit);
+    } else {
+      holder.replaceChildren(); // a problem or a refusal: no email to show
+    }
   });
 })();

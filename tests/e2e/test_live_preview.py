@@ -25,7 +25,7 @@ def shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     # A full-page capture leaves a sandboxed frame below the first screen blank: shoot the pane too.
-    page.get_by_test_id("draft-preview").screenshot(path=str(SHOTS / f"{name}-pane.png"))
+    page.locator("section.draft-preview").screenshot(path=str(SHOTS / f"{name}-pane.png"))
 
 
 def columns(page: Page) -> Locator:
@@ -41,6 +41,7 @@ def test_email_preview_and_columns_follow_typing_without_saving(page: Page, site
     log_in(page, site, "sender@agency.gov.sg")
     page.goto(f"{site}/campaigns/{campaign.pk}/template/")
     expect(columns(page)).to_have_text(["recipient"])
+    history = page.evaluate("history.length")
 
     page.get_by_label("Subject").fill("Hello {{name}}")
     editor = message_editor(page)
@@ -51,7 +52,7 @@ def test_email_preview_and_columns_follow_typing_without_saving(page: Page, site
 
     expect(columns(page)).to_have_text(["recipient", "clinic", "code", "name"])
     expect(page.get_by_test_id("draft-subject")).to_have_text("Hello [name]")
-    frame = page.frame_locator("iframe[name=draft-email-frame]")
+    frame = page.frame_locator("iframe[data-testid=draft-frame]:not([hidden])")
     expect(frame.get_by_text("Dear [name], your code is [code].")).to_be_visible()
     expect(frame.get_by_text("See you at [clinic].")).to_be_visible()
     expect(page.get_by_test_id("draft-source")).to_contain_text("until you upload recipients")
@@ -70,6 +71,7 @@ def test_email_preview_and_columns_follow_typing_without_saving(page: Page, site
     saved = Campaign.objects.get(pk=campaign.pk)
     assert (saved.subject, saved.body, saved.keywords, saved.template_version) == ("", "", [], 0)
     assert csp_errors == []
+    assert page.evaluate("history.length") == history  # Back still leaves the page
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -81,7 +83,7 @@ def test_email_preview_uses_the_first_recipient_once_a_file_is_loaded(
     campaign = make_email_campaign(officer, people(3), tmp_path=tmp_path)
     log_in(page, site, "sender@agency.gov.sg")
     page.goto(f"{site}/campaigns/{campaign.pk}/template/")
-    frame = page.frame_locator("iframe[name=draft-email-frame]")
+    frame = page.frame_locator("iframe[data-testid=draft-frame]:not([hidden])")
     expect(frame.get_by_text("Dear Person 0, your code is C00000.")).to_be_visible()
     expect(page.get_by_test_id("draft-source")).to_contain_text("first valid recipient in recipients.csv")
 
