@@ -167,7 +167,10 @@ def template_preview(request: OfficerRequest, campaign: Campaign) -> HttpRespons
     try:
         draft = _draft(campaign, request)
     except TemplateError as error:
-        return render(request, partial, context | {"problems": [p.message for p in error.problems]})
+        response = render(request, partial, context | {"problems": [p.message for p in error.problems]})
+        # htmx leaves the last good preview in place and swaps in only the problems and a notice.
+        response["HX-Reswap"] = "none"
+        return response
     values = services.preview_values(campaign, draft.keywords)
     context |= {
         "draft": draft,

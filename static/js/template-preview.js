@@ -57,13 +57,14 @@
 
   document.addEventListener("htmx:afterSwap", (event) => {
     if (event.detail.target?.id !== PANE) return;
+    if (event.detail.xhr.getResponseHeader("HX-Reswap") === "none") return; // a problem: keep the last preview
     const holder = document.getElementById("draft-frames");
     const submit = document.querySelector("button[data-draft-frame-submit]");
     if (!holder || !submit) return;
     if (event.detail.target.querySelector("[data-draft-document]")) {
       loadFrame(holder, submit);
     } else {
-      holder.replaceChildren(); // a problem or a refusal: no email to show
+      holder.replaceChildren(); // a refusal: no email to show
     }
   });
 })();

@@ -115,6 +115,7 @@ def test_invalid_template_shows_each_problem_by_field_and_saves_nothing(
     response, writes = writes_during(officer_client, preview_url(campaign), data)
 
     assert response.status_code == 200
+    assert response["HX-Reswap"] == "none"  # the last good preview stays on the page
     assert "Fix these 2 problems before saving the message:" in text_of(response)
     assert 'Subject: Invalid keyword "{{first name}}" at line 1, column 4' in text_of(response)
     assert 'Message: Unclosed "{{" at line 1, column 9: add "}}" to close the keyword.' in text_of(response)

@@ -61,10 +61,14 @@ def test_email_preview_and_columns_follow_typing_without_saving(page: Page, site
     page.keyboard.type(" {{oops")
     problems = page.get_by_test_id("template-problems")
     expect(problems).to_contain_text('Message: Unclosed "{{": add "}}" to close the keyword.')
-    expect(page.get_by_test_id("draft-preview")).to_contain_text("Fix what is shown under the message")
+    expect(page.get_by_test_id("draft-stale")).to_have_text(
+        "The message has a problem, shown under it: the preview waits until it is fixed."
+    )
+    expect(frame.get_by_text("See you at [clinic].", exact=True)).to_be_visible()  # the last good one
     shot(page, f"email-problem-{width}")
     page.keyboard.type("}}")
     expect(problems).to_be_empty()
+    expect(page.get_by_test_id("draft-stale")).to_be_hidden()
     expect(columns(page)).to_have_text(["recipient", "clinic", "code", "name", "oops"])
     expect(frame.get_by_text("See you at [clinic]. [oops]")).to_be_visible()
 
