@@ -120,3 +120,23 @@ def test_sms_preview_counts_the_message_with_sample_values(page: Page, site: str
     expect(columns(page)).to_have_text(["recipient", "name", "time"])
     shot(page, f"sms-{width}")
     assert Campaign.objects.get(pk=campaign.pk).body == ""
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_telegram_preview_shows_the_formatting_telegram_keeps(page: Page, site: str, width: str) -> None:
+    page.set_viewport_size(WIDTHS[width])
+    campaign = services.create_campaign(
+        owner=make_officer("sender@agency.gov.sg"), name="T", channel="telegram"
+    )
+    log_in(page, site, "sender@agency.gov.sg")
+    page.goto(f"{site}/campaigns/{campaign.pk}/template/")
+
+    page.get_by_role("textbox", name="Message").fill("<b>Hello {{name}}</b>\n<i>See you at {{clinic}}.</i>")
+
+    text = page.get_by_test_id("draft-text")
+    expect(text.locator("b")).to_have_text("Hello [name]")
+    expect(text.locator("i")).to_have_text("See you at [clinic].")
+    expect(page.get_by_test_id("draft-count")).to_contain_text("33 of 4,096 characters")
+    expect(columns(page)).to_have_text(["recipient", "clinic", "name"])
+    shot(page, f"telegram-{width}")
+    assert Campaign.objects.get(pk=campaign.pk).body == ""
