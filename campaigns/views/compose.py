@@ -188,6 +188,8 @@ def template_preview(request: OfficerRequest, campaign: Campaign) -> HttpRespons
 def template_preview_frame(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
     """The unsaved email as recipients will get it, for the live preview's sandboxed frame (an
     iframe's srcdoc would inherit the page's CSP, which refuses the inline styles emails use)."""
+    if not campaign.is_editable:
+        return HttpResponse("<p>This campaign's message can no longer change.</p>", status=409)
     if _draft_too_large(request):
         return HttpResponse(f"<p>{DRAFT_TOO_LARGE}</p>", status=413)
     try:
