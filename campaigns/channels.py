@@ -7,7 +7,8 @@ registers it from its AppConfig.ready(); this package imports none of them.
 - `ChannelSender`: render one message, send a batch (one Delivery per message), name the rate
   buckets, check the loaded rows.
 - `ChannelPages`: the campaign steps whose form is the channel's own (message, test, send), the
-  preview frame, and the channel's part of the upload result.
+  preview frame, the channel's part of the upload result, and the unsaved message as the officer
+  types it (`DraftMessage`, for the message step's live preview).
 - `normaliser`: "module:function" turning a recipient cell into the channel's canonical form, or
   raising an exception with a `reason` for the officer. The recipient file is read in a child
   process that loads no Django apps, so it imports the function by this name.
@@ -15,7 +16,7 @@ registers it from its AppConfig.ready(); this package imports none of them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, cast, runtime_checkable
 
@@ -71,6 +72,21 @@ class ClaimedBatchSender(Protocol):
         """One result per message, in order; None when these must go one built item each."""
 
 
+@dataclass(frozen=True)
+class DraftMessage:
+    """The officer's unsaved message, compiled as saving it would compile it; nothing is stored.
+
+    `render(recipient, params)` gives what the channel's `pane` template shows (it is rendered by
+    the code that sends); `document`, when the channel has one, the whole message as an HTML
+    document for a sandboxed frame (an email's layout and body).
+    """
+
+    keywords: frozenset[str]
+    pane: str
+    render: Callable[[str, Mapping[str, str]], Mapping[str, object]]
+    document: Callable[[str, Mapping[str, str]], str] | None = None
+
+
 class ChannelPages(Protocol):
     """The campaign steps that belong to a channel. The campaign views have already found the
     campaign among the officer's own (404 otherwise) and checked it is still a draft."""
@@ -87,6 +103,10 @@ class ChannelPages(Protocol):
     def upload_context(self, campaign: Campaign) -> Mapping[str, object]:
         """The channel's part of a loaded file's result: `channel_summary` (a template name,
         included under the counts) and whatever that template shows."""
+
+    def draft(self, campaign: Campaign, data: Mapping[str, str]) -> DraftMessage:
+        """The message step's fields as posted (`data`, unsaved) compiled as saving would;
+        raises campaigns.templating.TemplateError naming each problem and the field it is in."""
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ stream rows with server-side cursors so a million-row campaign is never held in 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -64,7 +64,12 @@ def dashboard_campaigns(
 
 def file_columns(campaign: Campaign) -> list[str]:
     """The columns a recipient file must have for the saved template: "recipient" first."""
-    return [RECIPIENT, *(keyword for keyword in campaign.keywords if keyword != RECIPIENT)]
+    return columns_for(campaign.keywords)
+
+
+def columns_for(keywords: Iterable[str]) -> list[str]:
+    """The columns a recipient file must have for these keywords: "recipient" first."""
+    return [RECIPIENT, *sorted(keyword for keyword in set(keywords) if keyword != RECIPIENT)]
 
 
 def current_recipient_file(campaign: Campaign) -> RecipientFile | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -24,6 +25,7 @@ from campaigns.models import (
     Suppression,
 )
 from campaigns.recipient_files import MAX_FILE_BYTES, RecipientFileError
+from campaigns.templating import RECIPIENT
 from common.controls import first_control
 from webhooks.services import emit_campaign_milestone
 
@@ -210,6 +212,32 @@ def first_rendered[Item](campaign: Campaign, sender: ChannelSender[Any, Item]) -
     return sender.build(
         sender.prepare(campaign), message_id=message.pk, recipient=message.recipient, params=message.params
     )
+
+
+@dataclass(frozen=True)
+class PreviewValues:
+    """Whose values fill an unsaved message's preview: the first valid recipient of the loaded
+    file, or, before there is one, each keyword's name as a sample ("[name]")."""
+
+    recipient: str
+    params: dict[str, str]
+    file_name: str  # "" when the values are samples
+    missing: list[str]  # keywords the loaded file has no column for: shown as samples
+
+
+def sample_value(keyword: str) -> str:
+    return f"[{keyword}]"
+
+
+def preview_values(campaign: Campaign, keywords: Iterable[str]) -> PreviewValues:
+    keywords = sorted(set(keywords) - {RECIPIENT})
+    recipient_file = campaign.recipient_files.first()
+    message = first_message(campaign)
+    if recipient_file is None or recipient_file.status != RecipientFileStatus.READY or message is None:
+        return PreviewValues(sample_value(RECIPIENT), {k: sample_value(k) for k in keywords}, "", [])
+    missing = [keyword for keyword in keywords if keyword not in recipient_file.headers]
+    params = {**message.params, **{keyword: sample_value(keyword) for keyword in missing}}
+    return PreviewValues(message.recipient, params, recipient_file.original_name, missing)
 
 
 def send_test(*, campaign: Campaign, to: str) -> None:

@@ -14,6 +14,12 @@ urlpatterns = [
     path("campaigns/<int:pk>/duplicate/", views.duplicate, name="duplicate"),
     path("campaigns/<int:pk>/delete/", views.delete, name="delete"),
     path("campaigns/<int:pk>/template/", views.template, name="template"),
+    path("campaigns/<int:pk>/template/preview/", views.template_preview, name="template_preview"),
+    path(
+        "campaigns/<int:pk>/template/preview/frame/",
+        views.template_preview_frame,
+        name="template_preview_frame",
+    ),
     path("campaigns/<int:pk>/recipients/", views.recipients, name="recipients"),
     path("campaigns/<int:pk>/preview/", views.preview, name="preview"),
     path("campaigns/<int:pk>/rejected.csv", views.rejected, name="rejected"),

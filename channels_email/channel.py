@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from django.http import HttpResponse
 
-from campaigns.channels import campaign_bucket, register_channel
+from campaigns.channels import DraftMessage, campaign_bucket, register_channel
 from campaigns.delivery import ClaimedMessage, Delivery
 from campaigns.models import Campaign, Channel
 from campaigns.services import first_rendered
@@ -88,6 +88,9 @@ class EmailPages:
 
     def upload_context(self, campaign: Campaign) -> Mapping[str, object]:
         return {"channel_summary": "channels_email/_upload_preview.html", "preview": first_email(campaign)}
+
+    def draft(self, campaign: Campaign, data: Mapping[str, str]) -> DraftMessage:
+        return steps.draft_message(campaign, data)
 
 
 def register() -> None:

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from django.http import HttpResponse
 
-from campaigns.channels import register_channel
+from campaigns.channels import DraftMessage, register_channel
 from campaigns.delivery import Delivery
 from campaigns.models import Campaign, Channel
 from campaigns.services import first_rendered
@@ -90,6 +90,9 @@ class SmsPages:
             "sms": selectors.campaign_sms_settings(campaign),
             "preview": first_sms(campaign),
         }
+
+    def draft(self, campaign: Campaign, data: Mapping[str, str]) -> DraftMessage:
+        return views.draft_message(campaign, data)
 
 
 def register() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -16,12 +17,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from campaigns import selectors as campaign_selectors
 from campaigns import services as campaign_services
+from campaigns.channels import DraftMessage
 from campaigns.models import Campaign
+from campaigns.templating import compile_template
 from campaigns.views.access import OfficerRequest
 from campaigns.views.send_step import scheduling, send_context, send_or_schedule
 from channels_sms import selectors, services
 from channels_sms.callbacks import answer_callback
 from channels_sms.forms import CredentialForm, SmsSendForm, SmsTemplateForm, SmsTestSendForm
+from channels_sms.rendering import SmsLayout, render_body
 from channels_sms.segments import MAX_CHARACTERS, count_segments
 
 
@@ -93,6 +97,17 @@ def template_page(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
         "max_characters": MAX_CHARACTERS,
     }
     return render(request, "channels_sms/template.html", context | _steps(campaign, 1))
+
+
+def draft_message(campaign: Campaign, data: Mapping[str, str]) -> DraftMessage:
+    """The unsaved text as SmsTemplateForm cleans it, filled in by the code that sends."""
+    layout = SmsLayout(body=compile_template(data.get("body", "").strip().replace("\r\n", "\n")))
+
+    def render(recipient: str, params: Mapping[str, str]) -> dict[str, object]:
+        text = render_body(layout, recipient=recipient, params=params)
+        return {"text": text, "counter": count_segments(text), "max_characters": MAX_CHARACTERS}
+
+    return DraftMessage(layout.body.keywords, "channels_sms/_draft_preview.html", render)
 
 
 def test_page(request: OfficerRequest, campaign: Campaign) -> HttpResponse:

@@ -13,7 +13,7 @@ from django.http import HttpResponse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from campaigns.channels import register_channel
+from campaigns.channels import DraftMessage, register_channel
 from campaigns.models import Campaign, Channel
 from campaigns.services import first_rendered
 from campaigns.views.access import OfficerRequest
@@ -66,6 +66,9 @@ class TelegramPages:
 
     def upload_context(self, campaign: Campaign) -> Mapping[str, object]:
         return steps.upload_context(campaign) | {"preview": first_telegram(campaign)}
+
+    def draft(self, campaign: Campaign, data: Mapping[str, str]) -> DraftMessage:
+        return steps.draft_message(campaign, data)
 
 
 def register() -> None:

@@ -4,14 +4,17 @@ hand it here."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
 
 from campaigns import selectors as campaign_selectors
 from campaigns import services as campaign_services
+from campaigns.channels import DraftMessage
 from campaigns.models import Campaign
 from campaigns.templating import TemplateError
 from campaigns.views.access import OfficerRequest
@@ -19,7 +22,13 @@ from campaigns.views.send_step import scheduling, send_context, send_or_schedule
 from channels_telegram import selectors, services
 from channels_telegram.forms import TelegramSendForm, TelegramTemplateForm, TelegramTestForm
 from channels_telegram.recipients import HOW_TO_SUBSCRIBE
-from channels_telegram.templating import MAX_CHARACTERS, sanitise_template, visible_length
+from channels_telegram.templating import (
+    MAX_CHARACTERS,
+    compile_layout,
+    render_message,
+    sanitise_template,
+    visible_length,
+)
 
 
 def _steps(campaign: Campaign, active: int) -> dict[str, Any]:
@@ -59,6 +68,18 @@ def _length_as_written(body: str) -> int:
         return visible_length(sanitise_template(body))
     except TemplateError:
         return visible_length(body)
+
+
+def draft_message(campaign: Campaign, data: Mapping[str, str]) -> DraftMessage:
+    """The unsaved text reduced to Telegram's HTML as saving does, filled in by the code that sends."""
+    layout = compile_layout(sanitise_template(data.get("body", "").strip()))
+
+    def render(recipient: str, params: Mapping[str, str]) -> dict[str, object]:
+        text = render_message(layout, recipient=recipient, params=dict(params))
+        # Sanitised to Telegram's few tags (render_message): shown as Telegram shows it.
+        return {"text": mark_safe(text), "characters": visible_length(text), "max_characters": MAX_CHARACTERS}
+
+    return DraftMessage(layout.body.keywords, "channels_telegram/_draft_preview.html", render)
 
 
 def test_page(request: OfficerRequest, campaign: Campaign) -> HttpResponse:

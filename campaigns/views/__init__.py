@@ -1,6 +1,13 @@
 """The campaign pages, one module per part of the flow."""
 
-from campaigns.views.compose import preview, recipients, template, test_send
+from campaigns.views.compose import (
+    preview,
+    recipients,
+    template,
+    template_preview,
+    template_preview_frame,
+    test_send,
+)
 from campaigns.views.control import cancel_schedule, pause, reschedule, resume, retry
 from campaigns.views.downloads import export, rejected
 from campaigns.views.launch import detail, progress, send
@@ -25,5 +32,7 @@ __all__ = [
     "retry",
     "send",
     "template",
+    "template_preview",
+    "template_preview_frame",
     "test_send",
 ]

@@ -11,14 +11,15 @@ from django.urls import reverse
 from django.utils.csp import CSP
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HTMX_STOP_POLLING
 
 from campaigns import selectors, services
-from campaigns.channels import pages_for
+from campaigns.channels import DraftMessage, pages_for
 from campaigns.forms import RecipientUploadForm
 from campaigns.models import Campaign, RecipientFile, RecipientFileStatus
 from campaigns.recipient_files import MAX_FILE_BYTES
+from campaigns.templating import TemplateError
 from campaigns.views.access import OfficerRequest, campaign_view
 from common.uploads import refused_upload_limit
 
@@ -30,6 +31,14 @@ PREVIEW_CSP: dict[str, Any] = {
     "img-src": ["https:", "data:"],
     "style-src": [CSP.UNSAFE_INLINE],
 }
+
+# The live preview posts the whole unsaved form on each pause in typing; a message longer than
+# this is refused before its body is read, and is checked when it is saved.
+MAX_DRAFT_BYTES = 512 * 1024
+DRAFT_TOO_LARGE = (
+    "This message is too long to preview as you type (over 500 KB). Save it to check it, "
+    "or shorten it: an email this large is clipped by many mail apps."
+)
 
 
 def _locked(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
@@ -126,3 +135,68 @@ def preview(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def test_send(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
     return pages_for(campaign).test_step(request, campaign)
+
+
+def _draft_too_large(request: OfficerRequest) -> bool:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > MAX_DRAFT_BYTES
+    except ValueError:
+        return True
+
+
+def _draft(campaign: Campaign, request: OfficerRequest) -> DraftMessage:
+    return pages_for(campaign).draft(campaign, request.POST.dict())
+
+
+@campaign_view
+@require_POST
+def template_preview(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
+    """The message step's live preview of the unsaved form: the message with sample values (or
+    the loaded file's first recipient), the columns it needs, or what is wrong. Saves nothing."""
+    partial = "campaigns/template.html#draft-preview"
+    context: dict[str, Any] = {"campaign": campaign, "oob": True}
+    if not campaign.is_editable:
+        return render(
+            request,
+            partial,
+            context | {"refusal": "This campaign's message can no longer change."},
+            status=409,
+        )
+    if _draft_too_large(request):
+        return render(request, partial, context | {"refusal": DRAFT_TOO_LARGE}, status=413)
+    try:
+        draft = _draft(campaign, request)
+    except TemplateError as error:
+        response = render(request, partial, context | {"problems": [p.message for p in error.problems]})
+        # htmx leaves the last good preview in place and swaps in only the problems and a notice.
+        response["HX-Reswap"] = "none"
+        return response
+    values = services.preview_values(campaign, draft.keywords)
+    context |= {
+        "draft": draft,
+        "values": values,
+        "columns": selectors.columns_for(draft.keywords),
+        **draft.render(values.recipient, values.params),
+    }
+    return render(request, partial, context)
+
+
+@campaign_view
+@require_POST
+@xframe_options_sameorigin
+@csp_override(PREVIEW_CSP)
+def template_preview_frame(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
+    """The unsaved email as recipients will get it, for the live preview's sandboxed frame (an
+    iframe's srcdoc would inherit the page's CSP, which refuses the inline styles emails use)."""
+    if not campaign.is_editable:
+        return HttpResponse("<p>This campaign's message can no longer change.</p>", status=409)
+    if _draft_too_large(request):
+        return HttpResponse(f"<p>{DRAFT_TOO_LARGE}</p>", status=413)
+    try:
+        draft = _draft(campaign, request)
+    except TemplateError:
+        return HttpResponse("<p>Fix the message to see its preview.</p>")
+    if draft.document is None:
+        return HttpResponse(status=404)
+    values = services.preview_values(campaign, draft.keywords)
+    return HttpResponse(draft.document(values.recipient, values.params))

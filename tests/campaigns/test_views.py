@@ -52,6 +52,8 @@ CAMPAIGN_URLS = [
     "duplicate",
     "delete",
     "template",
+    "template_preview",
+    "template_preview_frame",
     "recipients",
     "preview",
     "rejected",
