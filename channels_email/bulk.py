@@ -56,8 +56,9 @@ from channels_email.unsubscribe import unsubscribe_links
 logger = logging.getLogger(__name__)
 
 MAX_ENTRIES = 50  # SES's limit per SendBulkEmail call
-# Calls in flight at once: a 200-message grant is four calls.
-CALL_THREADS = 4
+# SendBulkEmail calls in flight at once in a worker process, shared by its sending tasks: a
+# 200-message grant is four calls, and two tasks' grants go out together.
+CALL_THREADS = 8
 
 # Each entry's status, as the SendEmail error the same message alone would have met, so the
 # engine retries or fails it exactly as it would on the per-message path.
@@ -283,7 +284,7 @@ class BulkClient:
         self.http = URLLib3Session(
             proxies=get_environ_proxies(self.url),
             timeout=(5, 20),
-            max_pool_connections=CALL_THREADS * 2,
+            max_pool_connections=CALL_THREADS,
             # As boto3 does: without it each request waits on the delayed ACK of its headers.
             socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
         )
