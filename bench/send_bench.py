@@ -24,7 +24,8 @@ from bench.ingest_bench import make_campaign, run_ingest, write_csv
 from bench.setup import ROOT, WORK, reset_data
 
 # The worker process sends with this many threads (Celery's threads pool), each running a sending
-# task of its own, so one task's database and network waits overlap another's work.
+# task of its own, so one task's database and network waits overlap another's work: the
+# Procfile's campaigns worker (--pool=threads --concurrency=8).
 THREADS = int(os.environ.get("BENCH_WORKER_THREADS", "8"))
 
 
@@ -59,6 +60,25 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a live process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def group_cpu_seconds(leader: int) -> float:
+    """CPU time of every live process in `leader`'s process group."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == leader:
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
 
 
 def group_peaks_mb(leader: int) -> list[float]:
@@ -147,6 +167,9 @@ def bare_loop(url: str, count: int) -> float:
     return count / (time.perf_counter() - started)
 
 
+LOADS: list[float] = []  # the machine's 1-minute load average, sampled while a send runs
+
+
 def watch(campaign_id: int, total: int) -> tuple[float, list[float]]:
     from django.test import Client
 
@@ -163,6 +186,7 @@ def watch(campaign_id: int, total: int) -> tuple[float, list[float]]:
         response = client.get(url, headers={"HX-Request": "true"})
         assert response.status_code in (200, 286), response.status_code
         latencies.append((time.perf_counter() - tick) * 1000)
+        LOADS.append(os.getloadavg()[0])
         time.sleep(0.25)
         if time.perf_counter() - started > 1800:
             raise RuntimeError("send did not finish in 30 minutes")
@@ -170,10 +194,11 @@ def watch(campaign_id: int, total: int) -> tuple[float, list[float]]:
 
 
 def send_through_worker(
-    url: str, messages: int, *, bulk: bool, threads: int = THREADS
-) -> tuple[float, list[float], list[float]]:
+    url: str, messages: int, *, bulk: bool, threads: int = THREADS, provider: int = 0
+) -> tuple[float, list[float], list[float], tuple[float, float]]:
     """Load `messages` recipients, send them with one worker process; seconds, progress
-    latencies and the worker's processes' peak RSS."""
+    latencies, the worker's processes' peak RSS, and the CPU seconds the worker and the
+    fake provider (process `provider`) used for the send."""
     reset_data()
     from campaigns import services
     from campaigns.models import Campaign, RecipientFile
@@ -186,13 +211,16 @@ def send_through_worker(
     try:
         time.sleep(3)
         campaign = Campaign.objects.get(pk=recipient_file.campaign_id)
+        worker_cpu, provider_cpu = group_cpu_seconds(worker.pid), cpu_seconds(provider) if provider else 0.0
         services.launch_campaign(campaign=campaign, by=campaign.owner)
         seconds, latencies = watch(campaign.pk, messages)
+        worker_cpu = group_cpu_seconds(worker.pid) - worker_cpu
+        provider_cpu = (cpu_seconds(provider) if provider else 0.0) - provider_cpu
         peaks = group_peaks_mb(worker.pid)
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
-    return seconds, latencies, peaks
+    return seconds, latencies, peaks, (worker_cpu, provider_cpu)
 
 
 def run(messages: int, single_messages: int) -> None:
@@ -200,7 +228,11 @@ def run(messages: int, single_messages: int) -> None:
     provider = start_provider(port)
     url = f"http://127.0.0.1:{port}"
     try:
-        seconds, latencies, peaks = send_through_worker(url, messages, bulk=True)
+        LOADS.clear()
+        seconds, latencies, peaks, (worker_cpu, provider_cpu) = send_through_worker(
+            url, messages, bulk=True, provider=provider.pid
+        )
+        loads = list(LOADS)
         bare = bare_loop(url, min(messages, 20000))
         prefork = single = 0.0
         if single_messages:
@@ -213,6 +245,11 @@ def run(messages: int, single_messages: int) -> None:
     print(
         f"send: {messages:,} emails in {seconds:.1f} s = {rate:,.0f}/s with one worker process of "
         f"{THREADS} threads (SendBulkEmail, 50 a call); its peak RSS {max(peaks):.0f} MB"
+    )
+    print(
+        f"CPU per 1,000 emails: worker {worker_cpu / messages * 1000:.3f} s, "
+        f"fake SES {provider_cpu / messages * 1000:.3f} s; load average during the send "
+        f"{min(loads):.1f} to {max(loads):.1f} on {os.cpu_count()} cores"
     )
     print(
         f"bare boto3 loop of single SendEmail calls (8 threads): {bare:,.0f}/s; "
@@ -245,8 +282,10 @@ def headline(rows: int) -> None:
         ingest_seconds, ingest_peak, reader_peak, outcome = run_ingest(file_id)
         campaign = Campaign.objects.get(pk=RecipientFile.objects.get(pk=file_id).campaign_id)
         services.launch_campaign(campaign=campaign, by=campaign.owner)
+        loads = [os.getloadavg()[0]]
         while (campaign := Campaign.objects.get(pk=campaign.pk)).status != "sent":
             time.sleep(1)
+            loads.append(os.getloadavg()[0])
             if time.time() - started > 3600:
                 raise RuntimeError("the headline campaign did not finish in an hour")
         assert campaign.finished_at is not None
@@ -267,3 +306,4 @@ def headline(rows: int) -> None:
         f"worker {' + '.join(f'{mb:.0f}' for mb in worker_peaks)} MB, fake SES {provider_peak:.0f} MB, "
         f"bench driver {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
     )
+    print(f"headline load average: {min(loads):.1f} to {max(loads):.1f} on {os.cpu_count()} cores")

@@ -9,9 +9,14 @@ renews its lease every third of CAMPAIGN_LEASE_SECONDS while it sends; the sweep
 only rows whose lease ran out. Each rate grant (a quarter second of sending, `grant_size`) is
 recorded as soon as the provider answers. So the duplicate bound is:
 - a live worker that renews: none (two renewals may be missed before its rows can be taken);
-- a worker killed, or stuck in one provider call past the lease: the grant it had in flight,
-  at most max(1, rate // 4) messages: 1 at 1/s, 2 at 10/s, 125 at 500/s (SES's full speed
-  here). Its other claimed rows are sent once, by whoever claims them after the sweep.
+- a task killed, or stuck in one provider call past the lease: the grant it had in flight, at
+  most max(1, rate // 4) messages: 1 at 1/s, 2 at 10/s, 125 at 500/s (SES's full speed here).
+  Its other claimed rows are sent once, by whoever claims them after the sweep.
+- a worker process killed: one grant for each sending task it was running. The Procfile's
+  campaigns worker runs eight on its threads pool, so at most 8 * max(1, rate // 4) (8 at
+  1/s, 16 at 10/s, 1,000 at 500/s; a grant is never over a batch, 200). Grants count against
+  the rates until their sends are done, so a worker killed while its database answers
+  promptly has sent at most about one second's worth unrecorded.
 Nothing is lost: every row claimed by a dead worker comes back through its lease.
 """
 

@@ -59,7 +59,7 @@ def ses_send_bulk_email(state: ProviderState, call: Call) -> Reply:
         state.count("email", "rejected")
         return _ses_error(403, "UnrecognizedClientException", BAD_KEY_TEXT)
     try:
-        messages = _bulk_messages(json.loads(call.body or b"{}"), account)
+        messages = _bulk_messages(json.loads(call.body or b"{}"), account, state.config["keep_bodies"])
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         state.count("email", "rejected")
         return _ses_error(400, "BadRequestException", f"Invalid SendBulkEmail request: {exc}")
@@ -110,7 +110,7 @@ def render_substitutions(template: str, data: dict[str, Any]) -> str:
     return _SUBSTITUTION.sub(fill, template)
 
 
-def _bulk_messages(request: dict[str, Any], account: str | None) -> list[dict[str, Any]]:
+def _bulk_messages(request: dict[str, Any], account: str | None, render: bool = True) -> list[dict[str, Any]]:
     template = request["DefaultContent"]["Template"]
     if "TemplateContent" not in template:
         raise ValueError("only inline TemplateContent is faked, not stored templates")
@@ -127,7 +127,9 @@ def _bulk_messages(request: dict[str, Any], account: str | None) -> list[dict[st
     if not 1 <= len(entries) <= MAX_BULK_ENTRIES:
         raise ValueError(f"BulkEmailEntries must hold 1 to {MAX_BULK_ENTRIES} entries, not {len(entries)}")
     call = str(uuid.uuid4())
-    return [_bulk_entry(request, entry, parts, defaults, headers, account, call) for entry in entries]
+    # Without kept bodies the log holds no subject, text or html: rendering them would be thrown away.
+    shown = parts if render else {}
+    return [_bulk_entry(request, entry, shown, defaults, headers, account, call) for entry in entries]
 
 
 def _bulk_entry(

@@ -56,6 +56,7 @@ class Worker:
         log: Path,
         concurrency: int = 2,
         queues: str = "transactional,campaigns,ingest,control",
+        pool: str = "prefork",
     ) -> None:
         self.log = log
         self.process = subprocess.Popen(
@@ -68,6 +69,7 @@ class Worker:
                 "worker",
                 "--loglevel=INFO",
                 f"--concurrency={concurrency}",
+                f"--pool={pool}",
                 f"--queues={queues}",
                 "--without-gossip",
                 "--without-mingle",

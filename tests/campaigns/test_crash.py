@@ -23,7 +23,7 @@ from campaigns.models import Campaign, CampaignStatus
 from common.ratelimit import Bucket
 from common.redis import redis_client, redis_key
 from tests.factories import make_email_campaign, people
-from tests.workers import Beat, Worker, start_worker, worker_environment
+from tests.workers import Beat, Worker, purge_queues, start_worker, worker_environment
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -70,6 +70,32 @@ def test_killed_worker_loses_nothing_and_doubles_at_most_one_batch_per_process(
 
     first.kill()
     bound = in_flight_bound(settings.EMAIL_MAX_SEND_RATE)  # two pool processes
+    finish_after_kill(campaign, ses_provider, tmp_path, bound)
+
+
+def test_killed_threaded_worker_doubles_at_most_one_grant_per_task_it_ran(
+    officer: Any, ses_provider: Any, tmp_path: Path
+) -> None:
+    """The Procfile's campaigns worker: one process, eight sending tasks on the threads pool."""
+    ses_provider.configure(latency_ms=15)
+    campaign = make_email_campaign(officer, people(3000), tmp_path=tmp_path)
+    purge_queues()
+    first = Worker(
+        worker_environment(ses_provider.url), tmp_path / "threads.log", concurrency=8, pool="threads"
+    )
+    services.launch_campaign(campaign=campaign, by=officer)
+    wait_for(lambda: len(ses_provider.messages()) >= 600, 60, "sending to start")
+
+    first.kill()
+    bound = in_flight_bound(settings.EMAIL_MAX_SEND_RATE, processes=8)  # one grant per thread's task
+    finish_after_kill(campaign, ses_provider, tmp_path, bound, people_count=3000)
+
+
+def finish_after_kill(
+    campaign: Campaign, ses_provider: Any, tmp_path: Path, bound: int, people_count: int = 1500
+) -> None:
+    """Start a fresh worker, recover as beat would, and check every recipient got one email
+    and at most `bound` got two."""
     (tmp_path / "second").mkdir()
     second = start_worker(ses_provider.url, tmp_path / "second")
     recover(campaign)
@@ -79,7 +105,7 @@ def test_killed_worker_loses_nothing_and_doubles_at_most_one_batch_per_process(
         second.stop()
 
     received = Counter(m["to"][0] for m in ses_provider.messages())
-    lost = {f"person{i}@example.com" for i in range(1500)} - set(received)
+    lost = {f"person{i}@example.com" for i in range(people_count)} - set(received)
     duplicates = sum(count - 1 for count in received.values())
     assert lost == set()
     assert duplicates <= bound
