@@ -12,11 +12,12 @@ recorded as soon as the provider answers. So the duplicate bound is:
 - a task killed, or stuck in one provider call past the lease: the grant it had in flight, at
   most max(1, rate // 4) messages: 1 at 1/s, 2 at 10/s, 125 at 500/s (SES's full speed here).
   Its other claimed rows are sent once, by whoever claims them after the sweep.
-- a worker process killed: one grant for each sending task it was running. The Procfile's
-  campaigns worker runs eight on its threads pool, so at most 8 * max(1, rate // 4) (8 at
-  1/s, 16 at 10/s, 1,000 at 500/s; a grant is never over a batch, 200). Grants count against
-  the rates until their sends are done, so a worker killed while its database answers
-  promptly has sent at most about one second's worth unrecorded.
+- a worker process killed: one grant for each sending task it was running. A campaign starts
+  one task per TASK_RATE (50/s) of its rate, at most CAMPAIGN_SEND_CONCURRENCY (8, the threads
+  of the Procfile's campaigns worker): 1 at 1/s and at 10/s, 8 * 125 = 1,000 at 500/s (a
+  grant is never over a batch, 200). Grants count against the rates until their sends are
+  done, so a worker killed while its database answers promptly has sent at most about one
+  second's worth unrecorded.
 Nothing is lost: every row claimed by a dead worker comes back through its lease.
 """
 
@@ -78,6 +79,22 @@ def batch_size(buckets: Sequence[ratelimit.Bucket]) -> int:
         return BATCH_SIZE
     slowest = min(bucket.per_second for bucket in buckets)
     return max(1, min(BATCH_SIZE, int(slowest * settings.CAMPAIGN_BATCH_SECONDS)))
+
+
+# Messages a second one sending task is asked to carry before a campaign gets another task.
+TASK_RATE = 50
+
+
+def task_count(buckets: Sequence[ratelimit.Bucket]) -> int:
+    """Sending tasks a campaign starts: enough for its slowest rate, at most CAMPAIGN_SEND_CONCURRENCY.
+
+    A slow campaign keeps to one task, so it holds one thread of the worker and a killed worker
+    can repeat at most its one grant in flight; a fast one spreads over several.
+    """
+    if not buckets:
+        return settings.CAMPAIGN_SEND_CONCURRENCY
+    slowest = min(bucket.per_second for bucket in buckets)
+    return max(1, min(settings.CAMPAIGN_SEND_CONCURRENCY, -(-slowest // TASK_RATE)))
 
 
 def grant_size(buckets: Sequence[ratelimit.Bucket], wanted: int) -> int:

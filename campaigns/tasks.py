@@ -9,6 +9,7 @@ from django.db import DatabaseError, close_old_connections
 from redis.exceptions import RedisError
 
 from campaigns import control, dispatch, engine, notices, services
+from campaigns.channels import sender_for
 from campaigns.ingest import ingest_progress_key
 from campaigns.models import Campaign, RecipientFile
 
@@ -26,7 +27,8 @@ def ingest_recipient_file(recipient_file_id: int) -> None:
 
 @shared_task(name="campaigns.start_sending")
 def start_sending(campaign_id: int) -> None:
-    for _ in range(settings.CAMPAIGN_SEND_CONCURRENCY):
+    campaign = Campaign.objects.get(pk=campaign_id)
+    for _ in range(engine.task_count(sender_for(campaign).buckets(campaign))):
         send_campaign.delay(campaign_id)
 
 

@@ -357,8 +357,9 @@ CELERY_VISIBILITY_TIMEOUT_SECONDS = int(
 )
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS}
 CELERY_TIMEZONE = "UTC"
-# Sending tasks started per campaign; each claims its own batches. Eight fill one campaigns
-# worker (the Procfile's: eight threads in one process), so one campaign can use all of it.
+# Most sending tasks a campaign starts (one per 50/s of its rate); each claims its own batches.
+# Eight fill one campaigns worker (the Procfile's: eight threads in one process), so a
+# full-speed campaign can use all of it while a slow one holds a single thread.
 CAMPAIGN_SEND_CONCURRENCY = int(env("CAMPAIGN_SEND_CONCURRENCY", "8"))
 # A sending task works this long, stopping mid-batch if need be, then hands over to a fresh
 # task at the back of the queue: campaigns beyond the worker's slots take turns every slice.

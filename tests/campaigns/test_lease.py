@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 
 from campaigns import engine, services
+from campaigns import tasks as campaign_tasks
 from campaigns.models import Campaign, CampaignStatus
 from campaigns.tasks import sweep_stale_batches
 from common.ratelimit import Bucket
@@ -31,6 +32,22 @@ def test_batch_is_a_few_seconds_of_sending_and_never_over_200() -> None:
     assert engine.batch_size([Bucket("email:ses", 500)]) == 200
     assert engine.grant_size([Bucket("campaign:1", 1)], 5) == 1
     assert engine.grant_size([Bucket("campaign:1", 10)], 50) == 2
+
+
+@pytest.mark.parametrize(("rate", "tasks"), [(1, 1), (10, 1), (50, 1), (120, 3), (None, 8)])
+def test_a_campaign_starts_as_many_sending_tasks_as_its_rate_needs(
+    officer: Any, tmp_path: Path, settings: Any, monkeypatch: Any, rate: int | None, tasks: int
+) -> None:
+    settings.CAMPAIGN_SEND_CONCURRENCY = 8
+    campaign = make_email_campaign(officer, people(3), tmp_path=tmp_path)
+    Campaign.objects.filter(pk=campaign.pk).update(send_rate=rate)
+    started: list[int] = []
+    monkeypatch.setattr(campaign_tasks.send_campaign, "delay", started.append)
+
+    campaign_tasks.start_sending(campaign.pk)
+
+    # A slow campaign holds one thread of the worker; full speed (SES's 500/s) spreads over all.
+    assert started == [campaign.pk] * tasks
 
 
 @pytest.mark.parametrize(("rate", "count"), [(1, 20), (10, 300)], ids=["1 per second", "10 per second"])
