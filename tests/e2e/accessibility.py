@@ -63,6 +63,8 @@ class AxeAudit:
     found: dict[tuple[str, str, str], Violation] = field(default_factory=dict)
     pages_checked: int = 0
     swaps_seen: set[tuple[str, str]] = field(default_factory=set)
+    running: bool = False
+    again: set[Page] = field(default_factory=set)
 
     def watch(self, context: BrowserContext) -> None:
         context.expose_binding("__axeSwapped", self._on_swap)
@@ -79,6 +81,20 @@ class AxeAudit:
             self.check(page)
 
     def check(self, page: Page) -> None:
+        # A swap can settle while axe runs (Playwright delivers its event then); axe refuses a
+        # second run at once, so the page is checked again as soon as the first run ends.
+        if self.running:
+            self.again.add(page)
+            return
+        self.running = True
+        try:
+            self._check(page)
+        finally:
+            self.running = False
+        while self.again:
+            self.check(self.again.pop())
+
+    def _check(self, page: Page) -> None:
         try:
             violations = serious_violations(page)
         except Error as error:

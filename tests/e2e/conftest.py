@@ -67,3 +67,10 @@ def context(context: BrowserContext, request: pytest.FixtureRequest) -> Iterator
     audit.check_open_pages(context)
     if audit.found:
         pytest.fail(audit.report(), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    """Reduced motion turns off Bootstrap's colour transitions, so axe never measures a button
+    halfway between two colours."""
+    return {**browser_context_args, "reduced_motion": "reduce"}
