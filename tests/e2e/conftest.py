@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import BrowserContext, Page
 
 from channels_email.models import InboxMessage
+from tests.e2e.accessibility import AxeAudit
 
 LOGIN_CODE = re.compile(r"^Your one-time code to log in to Postman is:\n\n([A-Z0-9]{6})$", re.MULTILINE)
 
@@ -46,3 +48,29 @@ def message_editor(page: Page) -> Any:
     editor = page.locator(".prose-editor").get_by_role("textbox", name="Message")
     editor.wait_for()
     return editor
+
+
+@pytest.fixture
+def context(context: BrowserContext, request: pytest.FixtureRequest) -> Iterator[BrowserContext]:
+    """Every page of every browser test is checked with axe; serious or critical findings fail it.
+
+    A test opts out of named rules only, saying why: `@pytest.mark.axe_exempt(rules=[...], reason="...")`.
+    """
+    exempt = request.node.get_closest_marker("axe_exempt")
+    rules: frozenset[str] = frozenset()
+    if exempt is not None:
+        assert exempt.kwargs.get("reason"), "axe_exempt needs reason='why these rules may fail here'"
+        rules = frozenset(exempt.kwargs["rules"])
+    audit = AxeAudit(exempt_rules=rules)
+    audit.watch(context)
+    yield context
+    audit.check_open_pages(context)
+    if audit.found:
+        pytest.fail(audit.report(), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    """Reduced motion turns off Bootstrap's colour transitions, so axe never measures a button
+    halfway between two colours."""
+    return {**browser_context_args, "reduced_motion": "reduce"}

@@ -26,10 +26,13 @@ def _factories_ingest_inline(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def figures(page: Page) -> dict[str, int]:
-    found = {}
-    for name in (*ADDS_UP, "total"):
-        found[name] = int(page.get_by_test_id(f"stat-{name}").inner_text().replace(",", ""))
-    return found
+    """All the figures at one moment: read one by one, a poll could swap the cards between reads."""
+    texts = page.evaluate(
+        """(names) => Object.fromEntries(names.map(
+            (name) => [name, document.querySelector(`[data-testid="stat-${name}"]`).innerText]))""",
+        [*ADDS_UP, "total"],
+    )
+    return {name: int(text.replace(",", "")) for name, text in texts.items()}
 
 
 def test_progress_adds_up_to_the_rows_of_the_file_while_sending(
