@@ -223,7 +223,10 @@ def test_sms_send_page_without_credentials_links_to_settings(
 
     response = officer_client.get(f"/campaigns/{campaign.pk}/send/")
 
-    assert "SMS goes through your own Twilio account. Add your Twilio credentials first" in text_of(response)
+    assert (
+        "SMS goes through your own Twilio account. Add your Twilio credentials in SMS settings first"
+        in text_of(response)
+    )
     assert 'href="/settings/sms/"' in response.content.decode()
 
 
