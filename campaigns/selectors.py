@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -197,6 +197,20 @@ def campaign_progress(campaign: Campaign, *, now: float | None = None) -> Progre
     percent = min(100, counts.done * 100 // counts.rows) if counts.rows > 0 else 0
     finish_at = timezone.now() + timedelta(seconds=left) if left else None
     return Progress(counts, percent, round(rate, 1), left, finish_at, _chart(timeline))
+
+
+FAILURE_REASONS_SHOWN = 5
+
+
+def failure_reasons(campaign: Campaign) -> list[tuple[str, int]]:
+    """The commonest reasons messages failed, each with how many: the export lists every one."""
+    rows = (
+        Message.objects.filter(campaign=campaign, status=MessageStatus.FAILED)
+        .values_list("error", "error_code")
+        .annotate(count=Count("id"))
+        .order_by("-count", "error")[:FAILURE_REASONS_SHOWN]
+    )
+    return [(error or code or "No reason given", count) for error, code, count in rows]
 
 
 def safe_cell(value: object) -> str:

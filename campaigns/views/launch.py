@@ -39,10 +39,14 @@ def history(campaign: Campaign) -> list[CampaignAction]:
 def _progress_context(campaign: Campaign) -> dict[str, Any]:
     """The polled part: counters, controls, and the history, which gains "Sending finished" live."""
     retryable = control.retryable(campaign) if campaign.status == CampaignStatus.SENT else 0
+    # Not while sending: the page polls every second then, and the reasons can wait for a pause
+    # or the end (the poll that sees the end carries them).
+    counting = campaign.status != CampaignStatus.SENDING and campaign.stats.failed > 0
     return {
         "progress": selectors.campaign_progress(campaign),
         "retryable": retryable,
         "actions": history(campaign),
+        "failure_reasons": selectors.failure_reasons(campaign) if counting else [],
     }
 
 

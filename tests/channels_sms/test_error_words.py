@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
+from typing import Any
 
+import pytest
+from django.test import Client
+
+from accounts.models import User
+from campaigns.models import Campaign, CampaignStatus
 from channels_sms.callbacks import delivery_error
 from channels_sms.errors import twilio_words
+from tests.campaigns.test_control import text_of
+from tests.campaigns.test_engine import run_to_end
+from tests.channels_sms.conftest import make_credential, make_sms_campaign, number, phones
 
 
 @pytest.mark.parametrize(
@@ -37,3 +46,23 @@ def test_a_delivery_report_reads_as_not_delivered_in_plain_words() -> None:
         "Not delivered: The number does not exist or is no longer in use (Twilio 30005)"
     )
     assert delivery_error("sent", "") == ""
+
+
+@pytest.mark.django_db
+def test_the_progress_page_says_why_messages_failed_in_plain_words(
+    officer: User, officer_client: Client, twilio: Any, tmp_path: Path
+) -> None:
+    twilio.configure(twilio_error_numbers={number(0): 21408, number(1): 21408, number(2): 30002})
+    campaign = make_sms_campaign(officer, phones(4), tmp_path=tmp_path, credential=make_credential(officer))
+    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENDING)
+    run_to_end(campaign)
+
+    page = text_of(officer_client.get(f"/campaigns/{campaign.pk}/"))
+
+    assert (
+        "Why messages failed "
+        "The Twilio account may not send SMS to this country: allow it in Twilio's geo permissions "
+        "(Twilio 21408): 2 messages "
+        "The Twilio account is suspended (Twilio 30002): 1 message "
+        "The commonest reasons; the results CSV gives each message's reason."
+    ) in page
