@@ -271,6 +271,8 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 LANGUAGE_CODE = "en-sg"
+# 24-hour times wherever no format is named (the admin, `{{ a_datetime }}`): postman/formats/en.
+FORMAT_MODULE_PATH = ["postman.formats"]
 TIME_ZONE = "Asia/Singapore"
 USE_I18N = True
 USE_TZ = True

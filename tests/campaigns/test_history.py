@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.template import Context, Template
 from django.test import Client
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -239,3 +240,12 @@ def test_the_test_step_is_ticked_once_a_test_was_sent(
     assert sent_at is not None
     shown = date_format(timezone.localtime(sent_at), "j M Y, H:i")
     assert f"Test sent on {shown}. Send another after changing the message." in overview
+
+
+def test_a_time_shown_without_a_named_format_is_singapore_time_24_hour() -> None:
+    # The admin and any template that prints a time as it is: 13:02 UTC is 21:02 in Singapore.
+    rendered = Template("{{ moment }} | {{ moment|time }}").render(
+        Context({"moment": datetime(2025, 3, 3, 13, 2, 3, tzinfo=UTC)})
+    )
+
+    assert rendered == "3 Mar 2025, 21:02 | 21:02"
