@@ -260,3 +260,13 @@ def test_nav_links_to_sms_settings(officer_client: Client) -> None:
     response = officer_client.get("/")
 
     assert '<a class="nav-link" href="/settings/sms/">SMS settings</a>' in response.content.decode()
+
+
+def test_every_page_calls_the_place_sms_settings(officer_client: Client) -> None:
+    settings_page = text_of(officer_client.get("/settings/sms/"))
+    create_page = text_of(officer_client.get("/campaigns/new/"))
+
+    assert "Settings SMS settings SMS settings" in settings_page  # the breadcrumb, then the heading
+    assert "add it in SMS settings" in create_page
+    for page in (settings_page, create_page):
+        assert "Settings → SMS" not in page
