@@ -5,6 +5,9 @@ PYTHON ?= $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bi
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; done)
 VENV := .venv
 PY := $(VENV)/bin/python
+# `make fake-provider PORT=9000` (or PORT in the environment) moves the fake provider; without
+# it the fake keeps 8025, out of the way of `make run`'s own default of 8000.
+FAKE_PROVIDER_PORT ?= $(if $(filter command line environment,$(origin PORT)),$(PORT),8025)
 PORT ?= 8000
 export PORT
 
@@ -41,4 +44,7 @@ superuser: $(VENV)/.installed
 	DEBUG=1 $(PY) scripts/devservices.py -- $(PY) manage.py createstaff "$(EMAIL)"
 
 fake-provider: $(VENV)/.installed
-	$(PY) -m fake_provider --port 8025 --log var/fake_provider.jsonl
+	@mkdir -p var
+	@echo "Point Postman at it: SES_ENDPOINT_URL=http://127.0.0.1:$(FAKE_PROVIDER_PORT) (with any AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, e.g. fake),"
+	@echo "  TWILIO_BASE_URL=http://127.0.0.1:$(FAKE_PROVIDER_PORT), TELEGRAM_API_BASE_URL=http://127.0.0.1:$(FAKE_PROVIDER_PORT)"
+	$(PY) -m fake_provider --port $(FAKE_PROVIDER_PORT) --log var/fake_provider.jsonl

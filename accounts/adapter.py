@@ -9,8 +9,25 @@ from django.http import HttpRequest
 
 from common.clientip import client_ip
 
+# The code page says a code is on its way, without saying whether the address may log in;
+# allauth's "A sign-in code has been sent to …" would say it a second time, and differently.
+SAID_BY_THE_PAGE = {"account/messages/login_code_sent.txt"}
+
 
 class AccountAdapter(DefaultAccountAdapter):
+    def add_message(
+        self,
+        request: HttpRequest,
+        level: int,
+        message_template: str | None = None,
+        message_context: dict[str, Any] | None = None,
+        extra_tags: str = "",
+        message: str | None = None,
+    ) -> None:
+        if message_template in SAID_BY_THE_PAGE:
+            return
+        super().add_message(request, level, message_template, message_context, extra_tags, message)
+
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         # Accounts come into being at first login by code (accounts.forms), never by sign-up.
         return False

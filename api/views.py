@@ -1,4 +1,4 @@
-"""Settings → API keys: create (the key is shown once), list, revoke."""
+"""API keys: create (the key is shown once), list, revoke."""
 
 from __future__ import annotations
 

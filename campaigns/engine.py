@@ -37,8 +37,9 @@ from redis.exceptions import RedisError
 from campaigns import notices
 from campaigns.channels import ChannelSender, ClaimedBatchSender, sender_for
 from campaigns.delivery import Delivery, could_not_build
-from campaigns.models import Campaign, CampaignStats, CampaignStatus, MessageStatus
+from campaigns.models import Campaign, CampaignActionKind, CampaignStats, CampaignStatus, MessageStatus
 from campaigns.progress import record_sent
+from campaigns.services import record_action
 from campaigns.transitions import MAX_BATCH, Claimed, Outcome, claim_batch, record_results, renew, sweep_stale
 from common import ratelimit
 from common.redis import redis_key, shared_redis
@@ -310,9 +311,18 @@ def finish_if_done(campaign_id: int) -> bool:
             status=CampaignStatus.SENT, finished_at=timezone.now()
         )
         if finished:
+            campaign = Campaign.objects.get(pk=campaign_id)
+            record_action(campaign, CampaignActionKind.FINISHED, by=None, detail=_finished_detail(stats))
             notices.campaign_finished(campaign_id)
-            emit_campaign_milestone(campaign=Campaign.objects.get(pk=campaign_id), milestone="finished")
+            emit_campaign_milestone(campaign=campaign, milestone="finished")
     return True
+
+
+def _finished_detail(stats: CampaignStats) -> str:
+    detail = f"{stats.sent_so_far:,} sent"
+    if stats.failed:
+        detail += f", {stats.failed:,} failed"
+    return detail
 
 
 def run_for(campaign_id: int, *, seconds: float, sleep: Callable[[float], None] = time.sleep) -> bool:

@@ -59,8 +59,8 @@ class CampaignCreateForm(forms.Form):
         choices=open_channels,
         initial=Channel.EMAIL,
         widget=forms.RadioSelect,
-        help_text="SMS goes through your own Twilio account: add it under Settings → SMS. Telegram goes "
-        "through your own bot: connect it under Settings → Telegram.",
+        help_text="SMS goes through your own Twilio account: add it in SMS settings. Telegram goes "
+        "through your own bot: connect it under Telegram settings.",
     )
     protected = forms.BooleanField(
         label="Password-protected email",

@@ -72,6 +72,8 @@ class Campaign(models.Model):
     halted_reason = models.TextField(blank=True)
     # Off once someone resumes a halted campaign: they reviewed the bounces and chose to go on.
     halt_on_bounces = models.BooleanField(default=True, db_default=True)
+    # When the officer last sent themselves a test of this campaign: the Test step's tick.
+    test_sent_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -328,6 +330,7 @@ class CampaignActionKind(models.TextChoices):
     RESUMED = "resumed", "Resumed"
     RETRIED = "retried", "Failed messages retried"
     HALTED = "halted", "Halted"
+    FINISHED = "finished", "Sending finished"
 
 
 class CampaignAction(models.Model):
@@ -338,6 +341,9 @@ class CampaignAction(models.Model):
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     at = models.DateTimeField(default=timezone.now)
     detail = models.TextField(blank=True)
+    # The campaign's send rate (messages a second) when the action happened; empty where a
+    # rate means nothing (a schedule cancelled) or for actions recorded before rates were kept.
+    send_rate = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -13,9 +13,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from campaigns import progress
 from campaigns.ingest import ingest_progress_key
@@ -101,10 +102,14 @@ def campaign_steps(campaign: Campaign, recipient_file: RecipientFile | None) -> 
         recipients = f"{stats.queued:,} recipient{'' if stats.queued == 1 else 's'} ready to send to."
     else:
         recipients = "Upload a CSV or Excel file of recipients."
+    tested = "Send the first message to yourself."
+    if campaign.test_sent_at:
+        at = date_format(timezone.localtime(campaign.test_sent_at), "j M Y, H:i")
+        tested = f"Test sent on {at}. Send another after changing the message."
     return [
         Step(1, "Message", "campaigns:template", campaign.has_template, True, message),
         Step(2, "Recipients", "campaigns:recipients", ready, campaign.has_template, recipients),
-        Step(3, "Test", "campaigns:test_send", False, ready, "Send the first message to yourself."),
+        Step(3, "Test", "campaigns:test_send", ready and campaign.test_sent_at is not None, ready, tested),
         Step(4, "Send", "campaigns:send", not campaign.is_editable, ready, "Check the count and send."),
     ]
 
@@ -199,14 +204,29 @@ def campaign_progress(campaign: Campaign, *, now: float | None = None) -> Progre
     return Progress(counts, percent, round(rate, 1), left, finish_at, _chart(timeline))
 
 
+FAILURE_REASONS_SHOWN = 5
+
+
+def failure_reasons(campaign: Campaign) -> list[tuple[str, int]]:
+    """The commonest reasons messages failed, each with how many: the export lists every one."""
+    rows = (
+        Message.objects.filter(campaign=campaign, status=MessageStatus.FAILED)
+        .values_list("error", "error_code")
+        .annotate(count=Count("id"))
+        .order_by("-count", "error")[:FAILURE_REASONS_SHOWN]
+    )
+    return [(error or code or "No reason given", count) for error, code, count in rows]
+
+
 def safe_cell(value: object) -> str:
     """A cell a spreadsheet shows as text: formula-like values get a leading single quote."""
     text = "" if value is None else str(value)
     return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
 
 
-def _utc(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else ""
+def _local(moment: datetime | None) -> str:
+    """ISO 8601 in Singapore time, as every time Postman shows: 2025-03-03T09:02:03+08:00."""
+    return timezone.localtime(moment).isoformat(timespec="seconds") if moment else ""
 
 
 def rejected_rows(campaign: Campaign) -> Iterator[list[str]]:
@@ -255,7 +275,7 @@ def export_rows(campaign: Campaign) -> Iterator[list[str]]:
     )
     for row_number, recipient, status, code, error, sent_at, delivered_at, updated_at, *more in rows:
         opened_at, clicked_at, params = more
-        values = [recipient, status, code, error, _utc(sent_at), _utc(delivered_at), _utc(updated_at)]
+        values = [recipient, status, code, error, _local(sent_at), _local(delivered_at), _local(updated_at)]
         if engagement:
-            values += [_utc(opened_at), _utc(clicked_at)]
+            values += [_local(opened_at), _local(clicked_at)]
         yield [str(row_number), *(safe_cell(v) for v in values), *(safe_cell(params.get(c)) for c in columns)]

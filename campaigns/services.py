@@ -255,6 +255,7 @@ def send_test(*, campaign: Campaign, to: str) -> None:
     delivery = sender.send_batch(campaign, [item])[0]
     if not delivery.ok:
         raise CampaignError(f"The test message was not sent: {delivery.error or delivery.error_code}")
+    Campaign.objects.filter(pk=campaign.pk).update(test_sent_at=timezone.now())
 
 
 def require_ready(campaign: Campaign) -> None:
@@ -303,7 +304,10 @@ def send_after_commit(campaign_id: int) -> None:
 
 
 def record_action(campaign: Campaign, action: str, *, by: User | None, detail: str = "") -> CampaignAction:
-    return CampaignAction.objects.create(campaign=campaign, action=action, by=by, detail=detail)
+    """One line of the campaign's history: who (`None`: Postman itself), when, and the rate then."""
+    return CampaignAction.objects.create(
+        campaign=campaign, action=action, by=by, detail=detail, send_rate=campaign.send_rate
+    )
 
 
 def skip_suppressed(campaign: Campaign) -> int:

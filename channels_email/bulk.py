@@ -50,7 +50,7 @@ from channels_email.rendering import (
     values_for,
 )
 from channels_email.templating import html_value
-from channels_email.transport import SesTransport, get_transport, ses_error_result, ses_result
+from channels_email.transport import SesTransport, get_transport, ses_error_result, ses_result, unreachable
 from channels_email.unsubscribe import unsubscribe_links
 
 logger = logging.getLogger(__name__)
@@ -258,9 +258,9 @@ def _send_call(
             return [singly[message.id] for message in messages]
         return [ses_error_result(error)] * len(messages)
     except BotoCoreError as error:
-        return [Delivery(error_code="ConnectionError", error=str(error))] * len(messages)
+        return [unreachable(error)] * len(messages)
     results = [_entry_result(result) for result in response.get("BulkEmailEntryResults", [])]
-    missing = Delivery(error_code="InternalFailure", error="SES gave no result for this entry")
+    missing = ses_result("InternalFailure", "SES gave no result for this entry")
     return (results + [missing] * len(messages))[: len(messages)]
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.models import Agency, User
 from channels_email.addresses import InvalidRecipient, normalise_email
+from channels_email.errors import ses_words
 from channels_email.models import SenderAddress
 from channels_email.transport import ses_client
 
@@ -59,8 +60,14 @@ def check_identity(address: str) -> IdentityCheck:
     domain = address.rpartition("@")[2]
     try:
         candidates = [found for identity in (address, domain) if (found := _lookup(identity))]
-    except (ClientError, BotoCoreError) as error:
-        return IdentityCheck(False, f"Amazon SES could not be asked about {address} ({error}). Try again.")
+    except ClientError as error:
+        found = error.response.get("Error", {})
+        reason = ses_words(found.get("Code", ""), found.get("Message", ""))
+        return IdentityCheck(False, f"Amazon SES could not be asked about {address}: {reason}. Try again.")
+    except BotoCoreError as error:
+        return IdentityCheck(
+            False, f"Amazon SES could not be reached to ask about {address} ({error}). Try again."
+        )
     if not candidates:
         return IdentityCheck(False, f"{address} is not set up in Amazon SES: ask your administrator.")
     verified = [found for found in candidates if found.get("VerifiedForSendingStatus") is True]

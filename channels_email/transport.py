@@ -23,6 +23,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 
 from campaigns.delivery import Delivery
+from channels_email.errors import ses_words
 from channels_email.models import InboxMessage
 from common.ratelimit import Bucket
 
@@ -147,7 +148,7 @@ class SesTransport:
         except ClientError as error:
             return ses_error_result(error)
         except BotoCoreError as error:
-            return Delivery(error_code="ConnectionError", error=str(error))
+            return unreachable(error)
         return Delivery(provider_id=response["MessageId"])
 
     def _request(self, email: OutgoingEmail) -> dict[str, Any]:
@@ -181,10 +182,18 @@ def ses_error_result(error: ClientError) -> Delivery:
 
 
 def ses_result(code: str, message: str) -> Delivery:
-    """An SES error code as the engine reads it: throttling is retried, permanent errors are final."""
+    """An SES error code as the engine reads it: throttling is retried, permanent errors are final;
+    the reason in plain words, for the officer."""
     return Delivery(
-        error_code=code, error=message, permanent=code in PERMANENT_CODES, throttled=code in THROTTLE_CODES
+        error_code=code,
+        error=ses_words(code, message),
+        permanent=code in PERMANENT_CODES,
+        throttled=code in THROTTLE_CODES,
     )
+
+
+def unreachable(error: BotoCoreError) -> Delivery:
+    return Delivery(error_code="ConnectionError", error=f"Amazon SES could not be reached: {error}")
 
 
 def _destination(email: OutgoingEmail) -> dict[str, list[str]]:

@@ -28,7 +28,7 @@ class TwilioCredentialAdmin(admin.ModelAdmin[TwilioCredential]):
     readonly_fields = tuple(name for name in fields if name != "max_rate")
 
     def has_add_permission(self, request: object) -> bool:
-        # Credentials are added by their owner, verified with a test SMS (Settings → SMS).
+        # Credentials are added by their owner, verified with a test SMS (SMS settings).
         return False
 
 

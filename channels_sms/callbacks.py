@@ -22,6 +22,7 @@ from django.urls import reverse
 from twilio.request_validator import RequestValidator
 
 from campaigns.models import MessageStatus
+from channels_sms.errors import twilio_words
 from channels_sms.models import TwilioCredential
 from common import signing
 
@@ -32,14 +33,6 @@ TWILIO_STATUSES = {
     "delivered": MessageStatus.DELIVERED,
     "undelivered": MessageStatus.FAILED,
     "failed": MessageStatus.FAILED,
-}
-DELIVERY_ERRORS = {
-    "30003": "Unreachable destination handset",
-    "30004": "Message blocked by the recipient or carrier",
-    "30005": "Unknown destination handset",
-    "30006": "Landline or unreachable carrier",
-    "30007": "Filtered by the carrier as spam",
-    "30008": "Unknown error from the carrier",
 }
 
 
@@ -61,7 +54,7 @@ def delivery_error(status: str, error_code: str) -> str:
     """The reason shown for Twilio's error code; a failure reads as not delivered."""
     if not error_code:
         return ""
-    reason = DELIVERY_ERRORS.get(error_code, f"Twilio error {error_code}")
+    reason = twilio_words(error_code)
     return f"Not delivered: {reason}" if status == MessageStatus.FAILED else reason
 
 

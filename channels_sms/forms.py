@@ -1,4 +1,4 @@
-"""Forms for Settings → SMS and the SMS steps of a campaign: validate and normalise, nothing else."""
+"""Forms for SMS settings and the SMS steps of a campaign: validate and normalise, nothing else."""
 
 from __future__ import annotations
 
@@ -155,7 +155,7 @@ class _CredentialChoiceForm(forms.Form):
         label="Send with",
         queryset=None,
         empty_label=None,
-        help_text="One of your Twilio credentials, from Settings → SMS.",
+        help_text="One of your Twilio credentials, from SMS settings.",
         error_messages={"invalid_choice": "Choose one of your own Twilio credentials."},
     )
 

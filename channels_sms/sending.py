@@ -35,7 +35,7 @@ def send_for_campaign(campaign: Campaign, messages: Sequence[OutgoingSms]) -> li
     if credential is None:
         missing = Delivery(
             error_code=NO_CREDENTIAL,
-            error="The campaign has no Twilio credential: choose one of yours in Settings → SMS.",
+            error="The campaign has no Twilio credential: choose one of yours in SMS settings.",
             permanent=True,
         )
         return [missing for _ in messages]

@@ -162,7 +162,7 @@ def require_own_mobile(*, owner: User, to: str) -> None:
     if not own:
         raise campaign_services.CampaignError(
             "Test SMS go only to your own Singapore mobile, and you have none verified yet: add a "
-            "Twilio credential (Settings → SMS) with your mobile as its test number."
+            "Twilio credential (SMS settings) with your mobile as its test number."
         )
     raise campaign_services.CampaignError(
         f"Test SMS go only to your own Singapore mobile: {', '.join(own)}. "

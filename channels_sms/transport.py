@@ -22,6 +22,7 @@ from twilio.rest import Client
 
 from campaigns.delivery import Delivery
 from campaigns.models import MessageStatus
+from channels_sms.errors import twilio_words
 from channels_sms.models import TwilioCredential
 
 THROTTLED = 20429
@@ -100,7 +101,8 @@ def send_one(account: TwilioAccount, sms: OutgoingSms) -> Delivery:
     except (TwilioRestException, TwilioServiceException) as error:
         return result_for_error(error)
     except (TwilioException, requests.RequestException) as error:
-        return Delivery(error_code="ConnectionError", error=str(error) or type(error).__name__)
+        reason = str(error) or type(error).__name__
+        return Delivery(error_code="ConnectionError", error=f"Twilio could not be reached: {reason}")
     return Delivery(provider_id=str(message.sid))
 
 
@@ -126,7 +128,7 @@ def error_text(error: TwilioRestException | TwilioServiceException) -> str:
 
 def result_for_error(error: TwilioRestException | TwilioServiceException) -> Delivery:
     code = int(error.code or error.status)
-    text = error_text(error)
+    text = twilio_words(code, error_text(error))
     if error.status == 429 or code == THROTTLED:
         return Delivery(error_code=str(code), error=text, throttled=True)
     if code in INVALID_NUMBER_CODES:
@@ -148,7 +150,10 @@ def verify(account: TwilioAccount, *, auth_token: str, test_number: str) -> str:
         try:
             client_for(token_account).api.v2010.accounts(account.account_sid).fetch()
         except (TwilioRestException, TwilioServiceException) as error:
-            raise VerificationError(f"The auth token was refused: {_reason(error)}") from None
+            code = error.code or error.status
+            raise VerificationError(
+                f"Twilio refused the auth token: {twilio_words(code, error_text(error))}"
+            ) from None
         except (TwilioException, requests.RequestException):
             raise VerificationError("Twilio could not be reached. Try again in a moment.") from None
     sms = OutgoingSms(to=test_number, body="Postman: your Twilio credentials work.")
@@ -156,9 +161,5 @@ def verify(account: TwilioAccount, *, auth_token: str, test_number: str) -> str:
     if result.error_code == "ConnectionError":
         raise VerificationError("Twilio could not be reached. Try again in a moment.")
     if not result.ok:
-        raise VerificationError(f"Twilio refused the test SMS: {result.error} (error {result.error_code})")
+        raise VerificationError(f"Twilio refused the test SMS: {result.error}")
     return result.provider_id
-
-
-def _reason(error: TwilioRestException | TwilioServiceException) -> str:
-    return f"{error_text(error)} (error {error.code or error.status})"

@@ -1,4 +1,4 @@
-"""Settings → SMS (the officer's Twilio credentials) and Twilio's status callbacks."""
+"""SMS settings (the officer's Twilio credentials) and Twilio's status callbacks."""
 
 from __future__ import annotations
 

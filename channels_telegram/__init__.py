@@ -13,5 +13,5 @@ imports nothing from here):
   them). services.IN_FLIGHT / campaigns_needing: a bot is not deleted while a campaign needs it.
 
 Residents talk to the bot through its webhook (updates.py); officers manage bots under
-Settings → Telegram (views.py).
+Telegram settings (views.py).
 """

@@ -25,7 +25,7 @@ class TelegramBotAdmin(admin.ModelAdmin[TelegramBot]):
     readonly_fields = tuple(name for name in fields if name != "max_rate")
 
     def has_add_permission(self, request: object) -> bool:
-        # Bots are added by their owner, checked with Telegram (Settings → Telegram).
+        # Bots are added by their owner, checked with Telegram (Telegram settings).
         return False
 
 

@@ -1,4 +1,4 @@
-"""Forms for Settings → Telegram and the Telegram template: validate and normalise, nothing else."""
+"""Forms for Telegram settings and the Telegram template: validate and normalise, nothing else."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ class TelegramTemplateForm(forms.Form):
         label="Send with",
         queryset=None,
         empty_label=None,
-        help_text="One of your Telegram bots (Settings → Telegram). Only its subscribers can be sent to: "
+        help_text="One of your Telegram bots (Telegram settings). Only its subscribers can be sent to: "
         "the recipient list is checked against them when you upload it.",
         error_messages={"invalid_choice": "Choose one of your own Telegram bots."},
     )

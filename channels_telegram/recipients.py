@@ -24,7 +24,7 @@ from channels_telegram.templating import length_problem
 
 CHUNK = 5000
 HOW_TO_SUBSCRIBE = (
-    "Residents subscribe by opening the bot's link or QR code (Settings → Telegram), pressing "
+    "Residents subscribe by opening the bot's link or QR code (Telegram settings), pressing "
     "Start and tapping “Share my phone number”. Upload the list again once they have."
 )
 

@@ -31,6 +31,7 @@ from redis.exceptions import RedisError
 from campaigns.channels import campaign_bucket
 from campaigns.delivery import Delivery
 from channels_telegram.botapi import Bot, BotApiError, BotApiUnreachable
+from channels_telegram.errors import telegram_words
 from channels_telegram.models import Subscriber, SubscriberStatus, TelegramBot
 from channels_telegram.templating import TelegramLayout, cached_layout, render_message
 from common import ratelimit
@@ -107,7 +108,7 @@ class TelegramSender:
     def send_batch(self, campaign: TelegramCampaign, items: Sequence[OutgoingTelegram]) -> list[Delivery]:
         bot = campaign_bot(campaign)
         if bot is None:
-            error = "The campaign has no Telegram bot: choose one of yours in Settings → Telegram."
+            error = "The campaign has no Telegram bot: choose one of yours in Telegram settings."
             return [Delivery(error_code=NO_BOT, error=error, permanent=True) for _ in items]
         return send_with(bot, items)
 
@@ -175,16 +176,14 @@ def _delivered(result: Mapping[str, object]) -> Delivery:
 
 
 def _failed(bot: TelegramBot, error: BotApiError) -> Delivery:
-    code, text = str(error.code), error.description
+    code, text = str(error.code), telegram_words(error.code, error.description)
     if error.code == 429:
         _hold(bot, error.retry_after or 1.0)
         return TelegramDelivery(
             error_code=code, error=text, throttled=True, retry_after=error.retry_after or 1.0
         )
-    if error.code == 403 and BLOCKED in text:
+    if error.code == 403 and BLOCKED in error.description:
         return Delivery(error_code=code, error=text, permanent=True, status="unsubscribed")
-    if error.code in (401, 404):
-        text = "Telegram no longer accepts this bot's token (was it revoked in @BotFather?)"
     # Telegram's 5xx are its own trouble, worth the engine's retries; a 4xx will not change.
     return Delivery(error_code=code, error=text, permanent=error.code < 500)
 

@@ -24,6 +24,7 @@ from campaigns.models import Campaign, CampaignStatus
 from campaigns.templating import compile_template
 from channels_telegram import encryption
 from channels_telegram.botapi import Bot, BotApiError, BotApiUnreachable
+from channels_telegram.errors import telegram_words
 from channels_telegram.models import (
     CampaignTelegramSettings,
     Subscriber,
@@ -90,9 +91,11 @@ def _who_is(bot: Bot) -> dict[str, Any]:
         if error.code in (401, 404):
             raise BotError(
                 "Telegram did not recognise this token. Copy it again from @BotFather: it looks "
-                "like 123456789:AAE… (or use /token there to get a new one). Nothing was saved."
+                "like 123456789:AAE… (or use /token there to get a new one). Nothing was saved. "
+                f"(Telegram {error.code})"
             ) from None
-        raise BotError(f"Telegram refused the token: {error.description}. Nothing was saved.") from None
+        reason = telegram_words(error.code, error.description)
+        raise BotError(f"Telegram refused the token: {reason}. Nothing was saved.") from None
     except BotApiUnreachable:
         raise BotError(UNREACHABLE) from None
     if not me.get("is_bot", True) or not me.get("username"):
@@ -107,7 +110,8 @@ def _configure(bot: Bot, *, webhook_id: str, secret: str) -> None:
         bot.set_commands()
     except BotApiError as error:
         raise BotError(
-            f"Telegram refused to set up the bot: {error.description}. Nothing was saved."
+            f"Telegram refused to set up the bot: {telegram_words(error.code, error.description)}. "
+            "Nothing was saved."
         ) from None
     except BotApiUnreachable:
         raise BotError(UNREACHABLE) from None
@@ -138,7 +142,9 @@ def delete_bot(*, bot: TelegramBot) -> None:
         Bot(bot.token()).delete_webhook()
     except BotApiError as error:
         if error.code not in (401, 404):
-            raise BotError(f"Telegram refused to remove the webhook: {error.description}.") from None
+            raise BotError(
+                f"Telegram refused to remove the webhook: {telegram_words(error.code, error.description)}."
+            ) from None
     except BotApiUnreachable:
         raise BotError(
             "Telegram could not be reached to remove the webhook; try again in a moment."

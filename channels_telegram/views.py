@@ -1,4 +1,4 @@
-"""Settings → Telegram (the officer's bots, their subscribers, link and QR code) and the webhook."""
+"""Telegram settings (the officer's bots, their subscribers, link and QR code) and the webhook."""
 
 from __future__ import annotations
 

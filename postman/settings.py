@@ -271,6 +271,8 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 LANGUAGE_CODE = "en-sg"
+# 24-hour times wherever no format is named (the admin, `{{ a_datetime }}`): postman/formats/en.
+FORMAT_MODULE_PATH = ["postman.formats"]
 TIME_ZONE = "Asia/Singapore"
 USE_I18N = True
 USE_TZ = True
@@ -305,7 +307,7 @@ SMTP_PASSWORD = env("SMTP_PASSWORD", "")
 SMTP_USE_TLS = env_bool("SMTP_USE_TLS", False)
 
 # --- SMS ---------------------------------------------------------------------------------
-# Officers send through their own Twilio accounts (Settings → SMS). Another Twilio API base URL,
+# Officers send through their own Twilio accounts (SMS settings). Another Twilio API base URL,
 # e.g. the fake provider http://127.0.0.1:8025; empty means Twilio itself.
 TWILIO_BASE_URL = env("TWILIO_BASE_URL", "").rstrip("/")
 # Messages per second of an SMS campaign unless its officer picks another rate.
@@ -322,7 +324,7 @@ if not SMS_CREDENTIAL_KEYS:
     SMS_CREDENTIAL_KEYS = [base64.urlsafe_b64encode(_derived).decode()]
 
 # --- Telegram ----------------------------------------------------------------------------
-# Officers send through their own bots (Settings → Telegram). Another Bot API address, e.g. the
+# Officers send through their own bots (Telegram settings). Another Bot API address, e.g. the
 # fake provider http://127.0.0.1:8025; empty means Telegram itself.
 TELEGRAM_API_BASE_URL = env("TELEGRAM_API_BASE_URL", "https://api.telegram.org").rstrip("/")
 # Telegram's own limit for one bot's broadcasts; officers may pick a lower rate per bot.

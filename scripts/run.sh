@@ -6,9 +6,5 @@ cd "$(dirname "$0")/.."
 mkdir -p var
 .venv/bin/python manage.py migrate --noinput
 .venv/bin/python manage.py seed_demo
-echo
-echo "  Postman is running at  http://127.0.0.1:${PORT}/"
-echo "  Dev inbox (login codes) http://127.0.0.1:${PORT}/dev/inbox/"
-echo "  Press Ctrl-C to stop."
-echo
+bash scripts/run_banner.sh
 exec .venv/bin/honcho start -f Procfile -p "${PORT}"

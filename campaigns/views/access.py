@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
@@ -39,3 +40,12 @@ def campaign_view(view: CampaignView) -> Callable[[HttpRequest, int], HttpRespon
         return view(request, campaign)  # type: ignore[arg-type]  # login_required ran
 
     return wrapper
+
+
+def tell_while(request: HttpRequest, status: str, text: str) -> None:
+    """A success message that holds only while the campaign is in `status`, the one it led to.
+
+    base.html leaves it out of a page whose campaign has already moved on, and progress.js
+    removes it once the polled progress shows another status: no "has started" above a Sent badge.
+    """
+    messages.success(request, text, extra_tags=f"while-{status}")

@@ -20,7 +20,7 @@ from campaigns import control
 from campaigns.forms import ScheduleForm
 from campaigns.models import Campaign, CampaignStatus
 from campaigns.services import CampaignError
-from campaigns.views.access import OfficerRequest, campaign_view
+from campaigns.views.access import OfficerRequest, campaign_view, tell_while
 
 
 def _when(moment: datetime) -> str:
@@ -42,18 +42,24 @@ def reschedule(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
         except CampaignError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"“{campaign.name}” will now be sent on {_when(at)} (Singapore time).")
+            tell_while(
+                request,
+                CampaignStatus.SCHEDULED,
+                f"“{campaign.name}” will now be sent on {_when(at)} (Singapore time).",
+            )
             return redirect("campaigns:detail", pk=campaign.pk)
     return render(request, "campaigns/schedule.html", {"campaign": campaign, "form": form})
 
 
-def _act(request: OfficerRequest, campaign: Campaign, act: Callable[[], object], done: str) -> HttpResponse:
+def _act(
+    request: OfficerRequest, campaign: Campaign, act: Callable[[], object], done: str, *, leads_to: str
+) -> HttpResponse:
     try:
         act()
     except CampaignError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, done)
+        tell_while(request, leads_to, done)
     return redirect("campaigns:detail", pk=campaign.pk)
 
 
@@ -65,6 +71,7 @@ def cancel_schedule(request: OfficerRequest, campaign: Campaign) -> HttpResponse
         campaign,
         lambda: control.cancel_schedule(campaign=campaign, by=request.user),
         f"The schedule is cancelled: “{campaign.name}” is a draft again.",
+        leads_to=CampaignStatus.DRAFT,
     )
 
 
@@ -76,6 +83,7 @@ def pause(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
         campaign,
         lambda: control.pause_campaign(campaign=campaign, by=request.user),
         "Paused. Messages already handed to the provider still go out; resume to send the rest.",
+        leads_to=CampaignStatus.PAUSED,
     )
 
 
@@ -87,6 +95,7 @@ def resume(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
         campaign,
         lambda: control.resume_campaign(campaign=campaign, by=request.user),
         f"Sending “{campaign.name}” again.",
+        leads_to=CampaignStatus.SENDING,
     )
 
 
@@ -98,5 +107,9 @@ def retry(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
     except CampaignError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Sending {count:,} failed message{'' if count == 1 else 's'} again.")
+        tell_while(
+            request,
+            CampaignStatus.SENDING,
+            f"Sending {count:,} failed message{'' if count == 1 else 's'} again.",
+        )
     return redirect("campaigns:detail", pk=campaign.pk)

@@ -12,7 +12,7 @@ from django_htmx.http import HTMX_STOP_POLLING
 
 from campaigns import control, selectors
 from campaigns.channels import pages_for
-from campaigns.models import Campaign, CampaignStatus
+from campaigns.models import Campaign, CampaignAction, CampaignStatus
 from campaigns.views.access import OfficerRequest, campaign_view
 
 
@@ -25,15 +25,29 @@ def detail(request: OfficerRequest, campaign: Campaign) -> HttpResponse:
         "recipient_file": recipient_file,
         "steps": selectors.campaign_steps(campaign, recipient_file),
     }
-    if not campaign.is_editable:
+    if campaign.is_editable:
+        context["actions"] = history(campaign)
+    else:
         context |= _progress_context(campaign)
-    context["actions"] = campaign.actions.select_related("by")[:20]
     return render(request, "campaigns/detail.html", context)
 
 
+def history(campaign: Campaign) -> list[CampaignAction]:
+    return list(campaign.actions.select_related("by")[:20])
+
+
 def _progress_context(campaign: Campaign) -> dict[str, Any]:
+    """The polled part: counters, controls, and the history, which gains "Sending finished" live."""
     retryable = control.retryable(campaign) if campaign.status == CampaignStatus.SENT else 0
-    return {"progress": selectors.campaign_progress(campaign), "retryable": retryable}
+    # Not while sending: the page polls every second then, and the reasons can wait for a pause
+    # or the end (the poll that sees the end carries them).
+    counting = campaign.status != CampaignStatus.SENDING and campaign.stats.failed > 0
+    return {
+        "progress": selectors.campaign_progress(campaign),
+        "retryable": retryable,
+        "actions": history(campaign),
+        "failure_reasons": selectors.failure_reasons(campaign) if counting else [],
+    }
 
 
 @campaign_view

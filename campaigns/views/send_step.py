@@ -10,15 +10,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from django import forms
-from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from campaigns.models import Campaign
+from campaigns.models import Campaign, CampaignStatus
 from campaigns.services import CampaignError
-from campaigns.views.access import OfficerRequest
+from campaigns.views.access import OfficerRequest, tell_while
 
 Act = Callable[[Mapping[str, Any]], object]
 
@@ -44,9 +43,11 @@ def send_or_schedule(
         return None
     if later:
         at = date_format(timezone.localtime(data["scheduled_at"]), "j M Y, H:i")
-        messages.success(request, f"“{campaign.name}” will be sent on {at} (Singapore time).")
+        tell_while(
+            request, CampaignStatus.SCHEDULED, f"“{campaign.name}” will be sent on {at} (Singapore time)."
+        )
     else:
-        messages.success(request, f"Sending “{campaign.name}” has started.")
+        tell_while(request, CampaignStatus.SENDING, f"Sending “{campaign.name}” has started.")
     return redirect("campaigns:detail", pk=campaign.pk)
 
 

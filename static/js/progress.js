@@ -49,6 +49,16 @@
     });
   }
 
+  // "Sending has started" is true while the campaign sends: once the polled progress shows
+  // another status, the notice goes (base.html marks such notices with data-while).
+  function dropStaleNotices() {
+    const progress = document.getElementById("progress");
+    if (!progress || !progress.dataset.status) return;
+    document.querySelectorAll(".alert[data-while]").forEach((notice) => {
+      if (notice.dataset.while !== progress.dataset.status) notice.remove();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     drawBars(document);
     drawChart();
@@ -61,6 +71,7 @@
     document.body.addEventListener("htmx:afterSwap", () => {
       drawBars(document);
       drawChart();
+      dropStaleNotices();
     });
   });
 })();

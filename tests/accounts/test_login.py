@@ -267,3 +267,16 @@ def test_password_pages_lead_to_code_login() -> None:
         response = Client().get(url)
         assert response.status_code == 302
         assert response["Location"].startswith(REQUEST_URL)
+
+
+def test_code_page_says_once_that_a_code_is_on_its_way() -> None:
+    client = Client()
+
+    response = request_code(client, "a@gov.sg")
+    page = client.get(response["Location"]).content.decode()
+
+    # The page's own sentence, which does not tell whether the address may log in; not allauth's
+    # "A sign-in code has been sent to …" as well.
+    assert page.count("a@gov.sg</strong> may use Postman, a 6-character code is on its way") == 1
+    assert "sign-in code has been sent" not in page
+    assert 'role="alert"' not in page

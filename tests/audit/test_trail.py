@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, transaction
 from django.test import Client
@@ -195,3 +196,18 @@ def test_staff_browse_the_trail_in_the_admin_with_filters(tmp_path: Path) -> Non
     assert "api_key.revoke" in page
     assert "campaign.rename</td>" not in page
     assert staff.get("/admin/audit/auditevent/add/").status_code == 403
+
+
+def test_the_campaigns_trail_names_each_action_in_words_at_singapore_time(
+    officer: Any, officer_client: Client, tmp_path: Path
+) -> None:
+    campaign = make_email_campaign(officer, people(2), tmp_path=tmp_path)
+    with time_machine.travel(datetime(2025, 3, 3, 13, 2, 3, tzinfo=UTC), tick=False):
+        record_event(
+            action="campaign.rename", actor=officer, campaign_id=campaign.pk, detail={"name": "Renamed"}
+        )
+
+    page = officer_client.get(f"/campaigns/{campaign.pk}/audit/").content.decode()
+
+    assert '<td class="text-nowrap">3 Mar 2025, 21:02:03</td>' in page
+    assert '<td>Renamed it <code class="small">campaign.rename</code></td>' in page

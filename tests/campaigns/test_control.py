@@ -145,6 +145,7 @@ def test_resume_sends_the_rest_and_records_who(
     assert [h[:2] for h in history(campaign)] == [
         ("paused", "officer@agency.gov.sg"),
         ("resumed", "officer@agency.gov.sg"),
+        ("finished", None),
     ]
 
 
@@ -309,7 +310,11 @@ def test_retry_sends_again_only_messages_that_failed_for_a_transient_reason(
         "person5@example.com": "unsubscribed",
         "person6@example.com": "invalid",
     }
-    assert history(campaign)[-1] == ("retried", "officer@agency.gov.sg", "1 failed message queued again")
+    # The retry, then Postman's own record that sending finished again.
+    assert history(campaign)[-2:] == [
+        ("retried", "officer@agency.gov.sg", "1 failed message queued again"),
+        ("finished", None, "4 sent, 1 failed"),
+    ]
     assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.SENT
 
 

@@ -182,7 +182,9 @@ def test_reschedule_moves_the_time_and_records_it(
         ("scheduled", "officer@agency.gov.sg"),
         ("rescheduled", "officer@agency.gov.sg"),
     ]
-    assert "Rescheduled by officer@agency.gov.sg — For 2 Mar 2025, 18:45" in text_of(response)
+    assert (
+        "Rescheduled by officer@agency.gov.sg · as fast as Postman allows — For 2 Mar 2025, 18:45"
+    ) in text_of(response)
 
 
 @pytest.mark.django_db

@@ -352,7 +352,7 @@ def test_create_offers_email_and_sms_and_refuses_other_channels(officer: Any, of
     page = officer_client.get("/campaigns/new/")
     response = officer_client.post("/campaigns/new/", {"name": "Texts", "channel": "fax"})
 
-    assert "SMS goes through your own Twilio account: add it under Settings → SMS." in text_of(page)
+    assert "SMS goes through your own Twilio account: add it in SMS settings." in text_of(page)
     assert 'value="sms"' in page.content.decode()
     assert response.context["form"].errors == {
         "channel": ["Select a valid choice. fax is not one of the available choices."]
@@ -983,9 +983,9 @@ def test_export_csv_has_every_message_with_its_columns_and_neutralises_formulas(
             "delivered",
             "",
             "",
-            "2025-03-03T01:02:03Z",
-            "2025-03-03T01:02:09Z",
-            "2025-03-03T01:02:09Z",
+            "2025-03-03T09:02:03+08:00",
+            "2025-03-03T09:02:09+08:00",
+            "2025-03-03T09:02:09+08:00",
             '\'=HYPERLINK("x")',
             "https://go.gov.sg/a",
             "'+65",
@@ -998,7 +998,7 @@ def test_export_csv_has_every_message_with_its_columns_and_neutralises_formulas(
             "'=Rejected",
             "",
             "",
-            "2025-03-03T01:02:03Z",
+            "2025-03-03T09:02:03+08:00",
             "Bob",
             "https://go.gov.sg/b",
             "'@home",

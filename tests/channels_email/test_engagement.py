@@ -104,5 +104,5 @@ def test_progress_and_export_show_opens_only_where_tracked(
     assert 'data-testid="stat-opened">1<' in page
     assert "Opens are approximate" in page
     assert "stat-opened" not in other and "Opens are approximate" not in other
-    assert rows[0]["opened_at"] == "2025-03-01T02:00:00Z"
+    assert rows[0]["opened_at"] == "2025-03-01T10:00:00+08:00"
     assert rows[0]["clicked_at"] == ""

@@ -40,7 +40,7 @@ def test_genuine_callback_gives_sid_status_and_error(officer: User) -> None:
     assert callback == TwilioCallback(SID, MessageStatus.FAILED, "30003")
     assert (
         delivery_error(callback.status or "", callback.error_code)
-        == "Not delivered: Unreachable destination handset"
+        == "Not delivered: The phone is switched off or out of reach (Twilio 30003)"
     )
 
 

@@ -184,7 +184,7 @@ def test_status_callback_failed_records_twilios_error(client: Client, sent: list
 
     rows = {m.pk: m for m in Message.objects.all()}
     assert (rows[sent[0].pk].status, rows[sent[0].pk].error_code) == (MessageStatus.FAILED, "30003")
-    assert rows[sent[0].pk].error == "Not delivered: Unreachable destination handset"
+    assert rows[sent[0].pk].error == "Not delivered: The phone is switched off or out of reach (Twilio 30003)"
     assert (rows[sent[1].pk].status, rows[sent[1].pk].error) == (
         MessageStatus.FAILED,
         "Not delivered: Twilio error 30999",

@@ -111,7 +111,9 @@ def test_add_credential_with_api_key_and_wrong_auth_token_saves_nothing(
 
     response = officer_client.post(URL, data)
 
-    assert "The auth token was refused: Authenticate (error 20003)" in page_text(response)
+    assert (
+        "Twilio refused the auth token: The account SID or auth token is wrong (Twilio 20003)"
+    ) in page_text(response)
     assert not TwilioCredential.objects.exists()
     assert twilio.messages("sms") == []
 
@@ -122,12 +124,14 @@ def test_add_credential_refused_by_twilio_shows_reason_and_saves_nothing(
     response = officer_client.post(URL, form(auth_token="bad-token"))
 
     assert response.status_code == 200
-    assert "Twilio refused the test SMS: Authenticate (error 20003)" in page_text(response)
+    assert (
+        "Twilio refused the test SMS: The account SID or auth token is wrong (Twilio 20003)"
+    ) in page_text(response)
     assert not TwilioCredential.objects.exists()
     assert "bad-token" not in page_text(response)
 
 
-def test_add_credential_with_number_twilio_rejects_shows_twilios_message(
+def test_add_credential_with_number_twilio_rejects_says_why_in_plain_words(
     officer_client: Client, twilio: Any
 ) -> None:
     twilio.configure(twilio_error_numbers={"+6591234567": 21408})
@@ -135,8 +139,8 @@ def test_add_credential_with_number_twilio_rejects_shows_twilios_message(
     response = officer_client.post(URL, form())
 
     assert (
-        "Twilio refused the test SMS: Permission to send an SMS has not been enabled for the region "
-        "of +6591234567. (error 21408)"
+        "Twilio refused the test SMS: The Twilio account may not send SMS to this country: allow it in "
+        "Twilio's geo permissions (Twilio 21408)"
     ) in page_text(response)
     assert not TwilioCredential.objects.exists()
 

@@ -223,7 +223,10 @@ def test_sms_send_page_without_credentials_links_to_settings(
 
     response = officer_client.get(f"/campaigns/{campaign.pk}/send/")
 
-    assert "SMS goes through your own Twilio account. Add your Twilio credentials first" in text_of(response)
+    assert (
+        "SMS goes through your own Twilio account. Add your Twilio credentials in SMS settings first"
+        in text_of(response)
+    )
     assert 'href="/settings/sms/"' in response.content.decode()
 
 
@@ -257,3 +260,13 @@ def test_nav_links_to_sms_settings(officer_client: Client) -> None:
     response = officer_client.get("/")
 
     assert '<a class="nav-link" href="/settings/sms/">SMS settings</a>' in response.content.decode()
+
+
+def test_every_page_calls_the_place_sms_settings(officer_client: Client) -> None:
+    settings_page = text_of(officer_client.get("/settings/sms/"))
+    create_page = text_of(officer_client.get("/campaigns/new/"))
+
+    assert "Settings SMS settings SMS settings" in settings_page  # the breadcrumb, then the heading
+    assert "add it in SMS settings" in create_page
+    for page in (settings_page, create_page):
+        assert "Settings → SMS" not in page

@@ -95,17 +95,18 @@ def test_twilio_errors_become_invalid_unsubscribed_or_failed(
     run_to_end(campaign)
 
     rows = {m.recipient: (m.status, m.error_code, m.error) for m in Message.objects.filter(campaign=campaign)}
-    assert rows[number(0)] == (
-        "invalid",
-        "21211",
-        f"The 'To' number {number(0)} is not a valid phone number.",
+    assert rows[number(0)] == ("invalid", "21211", "The number is not a valid phone number (Twilio 21211)")
+    assert rows[number(1)] == ("invalid", "21614", "The number is not a mobile number (Twilio 21614)")
+    assert rows[number(2)] == (
+        "unsubscribed",
+        "21610",
+        "The recipient replied STOP to this sender (Twilio 21610)",
     )
-    assert rows[number(1)] == ("invalid", "21614", f"'To' number {number(1)} is not a valid mobile number")
-    assert rows[number(2)] == ("unsubscribed", "21610", "Attempt to send to unsubscribed recipient")
     assert rows[number(3)] == (
         "failed",
         "21408",
-        f"Permission to send an SMS has not been enabled for the region of {number(3)}.",
+        "The Twilio account may not send SMS to this country: allow it in Twilio's geo permissions "
+        "(Twilio 21408)",
     )
     assert rows[number(4)][0] == "sent"
     # Recorded for the officer's agency (every officer has one, named from their domain if need be).
@@ -133,28 +134,27 @@ def test_throttled_sends_are_retried_until_accepted(officer: User, twilio: Any, 
     assert set(Message.objects.filter(campaign=campaign).values_list("status", flat=True)) == {"sent"}
 
 
+TOO_MANY = "Twilio is getting too many requests at once; Postman tries again (Twilio 20429)"
+NOT_A_NUMBER = "The number is not a valid phone number (Twilio 21211)"
+NOT_MOBILE = "The number is not a mobile number (Twilio 21614)"
+STOPPED = "The recipient replied STOP to this sender (Twilio 21610)"
+NO_COUNTRY = (
+    "The Twilio account may not send SMS to this country: allow it in Twilio's geo permissions (Twilio 21408)"
+)
+WRONG_SID = "The account SID or auth token is wrong (Twilio 20003)"
+
+
 @pytest.mark.parametrize(
     ("status", "code", "expected"),
     [
-        (429, 20429, Delivery(error_code="20429", error="Too Many Requests", throttled=True)),
-        (
-            400,
-            21211,
-            Delivery(error_code="21211", error="Too Many Requests", permanent=True, status="invalid"),
-        ),
-        (
-            400,
-            21614,
-            Delivery(error_code="21614", error="Too Many Requests", permanent=True, status="invalid"),
-        ),
-        (
-            400,
-            21610,
-            Delivery(error_code="21610", error="Too Many Requests", permanent=True, status="unsubscribed"),
-        ),
-        (400, 21408, Delivery(error_code="21408", error="Too Many Requests", permanent=True)),
-        (401, 20003, Delivery(error_code="20003", error="Too Many Requests", permanent=True)),
-        (500, 20500, Delivery(error_code="20500", error="Too Many Requests", permanent=False)),
+        (429, 20429, Delivery(error_code="20429", error=TOO_MANY, throttled=True)),
+        (400, 21211, Delivery(error_code="21211", error=NOT_A_NUMBER, permanent=True, status="invalid")),
+        (400, 21614, Delivery(error_code="21614", error=NOT_MOBILE, permanent=True, status="invalid")),
+        (400, 21610, Delivery(error_code="21610", error=STOPPED, permanent=True, status="unsubscribed")),
+        (400, 21408, Delivery(error_code="21408", error=NO_COUNTRY, permanent=True)),
+        (401, 20003, Delivery(error_code="20003", error=WRONG_SID, permanent=True)),
+        # A code the table does not know keeps Twilio's own words, the code after them.
+        (500, 20500, Delivery(error_code="20500", error="Too Many Requests (Twilio 20500)", permanent=False)),
     ],
 )
 def test_result_for_error_maps_twilio_codes(status: int, code: int, expected: Delivery) -> None:
@@ -175,7 +175,7 @@ def test_campaign_without_credential_fails_its_messages_with_the_reason(
         (
             "failed",
             "NoCredential",
-            "The campaign has no Twilio credential: choose one of yours in Settings → SMS.",
+            "The campaign has no Twilio credential: choose one of yours in SMS settings.",
         )
     }
     assert twilio.messages("sms") == []
@@ -360,7 +360,7 @@ def test_send_sms_test_refused_by_twilio_says_why(officer: User, twilio: Any, tm
     with pytest.raises(services.CampaignError) as caught:
         send_sms_test(campaign=campaign, credential=make_credential(officer), to="+6598765432")
 
-    assert str(caught.value) == "The test message was not sent: Attempt to send to unsubscribed recipient"
+    assert str(caught.value) == f"The test message was not sent: {STOPPED}"
 
 
 @pytest.mark.django_db

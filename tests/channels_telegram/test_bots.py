@@ -1,4 +1,4 @@
-"""Settings → Telegram: adding a bot checks it with Telegram, stores its token encrypted, points its
+"""Telegram settings: adding a bot checks it with Telegram, stores its token encrypted, points its
 webhook here with a secret; deleting removes the webhook; every page is its owner's only."""
 
 from __future__ import annotations

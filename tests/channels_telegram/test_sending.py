@@ -87,7 +87,7 @@ def test_blocked_by_the_user_is_unsubscribed_and_suppressed_for_that_bot(
 
     assert result == Delivery(
         error_code="403",
-        error="Forbidden: bot was blocked by the user",
+        error="The resident blocked the bot (Telegram 403)",
         permanent=True,
         status="unsubscribed",
     )
@@ -102,7 +102,11 @@ def test_chat_not_found_fails_permanently_with_the_reason(officer: User, telegra
 
     [result] = SENDER.send_batch(campaign, items_for(campaign, [("+6591000001", {})]))
 
-    assert result == Delivery(error_code="400", error="Bad Request: chat not found", permanent=True)
+    assert result == Delivery(
+        error_code="400",
+        error="The resident has not started a chat with the bot (Telegram 400)",
+        permanent=True,
+    )
 
 
 def test_too_many_requests_is_throttled_with_telegrams_wait_and_holds_the_bot(
@@ -119,7 +123,10 @@ def test_too_many_requests_is_throttled_with_telegrams_wait_and_holds_the_bot(
     [second] = SENDER.send_batch(campaign, items_for(campaign, [("+6591000002", {})]))
 
     assert first == TelegramDelivery(
-        error_code="429", error="Too Many Requests: retry after 7", throttled=True, retry_after=7.0
+        error_code="429",
+        error="Telegram asked for fewer messages a second; Postman tries again (Telegram 429)",
+        throttled=True,
+        retry_after=7.0,
     )
     # Flood control is per bot: the next send waits it out instead of asking again.
     assert isinstance(second, TelegramDelivery) and second.throttled and 6.0 < second.retry_after <= 7.0
@@ -135,7 +142,7 @@ def test_server_errors_are_transient(officer: User, telegram: Any) -> None:
 
     [result] = SENDER.send_batch(campaign, items_for(campaign, [("+6591000001", {})]))
 
-    assert result == Delivery(error_code="500", error="Internal Server Error", permanent=False)
+    assert result == Delivery(error_code="500", error="Internal Server Error (Telegram 500)", permanent=False)
 
 
 def test_network_errors_are_transient_and_never_show_the_token(officer: User, settings: Any) -> None:
@@ -160,7 +167,10 @@ def test_a_revoked_token_fails_permanently_with_a_clear_reason(officer: User, te
     [result] = SENDER.send_batch(campaign, items_for(campaign, [("+6591000001", {})]))
 
     assert (result.error_code, result.permanent) == ("401", True)
-    assert result.error == "Telegram no longer accepts this bot's token (was it revoked in @BotFather?)"
+    assert (
+        result.error
+        == "Telegram does not accept this bot's token: was it revoked in @BotFather? (Telegram 401)"
+    )
 
 
 def test_campaign_without_its_owners_bot_sends_nothing(

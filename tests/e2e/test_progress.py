@@ -70,3 +70,23 @@ def test_progress_adds_up_to_the_rows_of_the_file_while_sending(
         re.compile(r"^Messages a second.*; times in Singapore time \(24-hour\)\.$")
     )
     shoot(page, "progress-sent")
+
+
+def test_the_started_notice_goes_once_the_campaign_is_sent_and_the_history_says_so(
+    page: Page, site: str, worker: Any, ses_provider: Any, tmp_path: Path
+) -> None:
+    owner = make_officer(OFFICER)
+    campaign = make_email_campaign(owner, people(20), tmp_path=tmp_path, name="Flu jabs")
+    log_in(page, site, OFFICER, ses_provider)
+
+    page.goto(f"{site}/campaigns/{campaign.pk}/send/")
+    page.get_by_label("Send rate (messages per second)").fill("5")
+    page.get_by_role("button", name="Send now").click()
+
+    notice = page.get_by_role("alert").filter(has_text="Sending “Flu jabs” has started.")
+    expect(notice).to_be_visible()
+    expect(page.get_by_test_id("status").first).to_have_text("Sent", timeout=60_000)
+    expect(notice).to_have_count(0)
+    history = page.get_by_test_id("history")
+    expect(history).to_contain_text("Sending finished by Postman · 5 messages a second — 20 sent")
+    expect(history).to_contain_text(f"Sending started by {OFFICER} · 5 messages a second — Sent at once")

@@ -93,7 +93,9 @@ def test_officer_sends_an_sms_campaign_end_to_end(
     # Credentials, verified with a test SMS: first refused, then accepted.
     page.get_by_role("link", name="SMS settings").click()
     add_credentials(page, site, auth_token="bad-token")
-    expect(page.get_by_text("Twilio refused the test SMS: Authenticate (error 20003)")).to_be_visible()
+    expect(
+        page.get_by_text("Twilio refused the test SMS: The account SID or auth token is wrong (Twilio 20003)")
+    ).to_be_visible()
     assert not TwilioCredential.objects.exists()
     add_credentials(page, site, auth_token=AUTH_TOKEN)
     expect(

@@ -1,4 +1,4 @@
-"""Settings → Telegram in a real browser: connect a bot, residents subscribe through the fake
+"""Telegram settings in a real browser: connect a bot, residents subscribe through the fake
 Telegram, the officer sees the count, the link and the QR code."""
 
 from __future__ import annotations
