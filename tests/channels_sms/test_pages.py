@@ -205,6 +205,7 @@ def test_sms_send_page_refuses_another_officers_credential(
     officer_client: Client, officer: User, other_officer: User, tmp_path: Path
 ) -> None:
     theirs = make_credential(other_officer)
+    make_credential(officer, label="Own account")
     campaign = make_sms_campaign(officer, phones(4), tmp_path=tmp_path)
 
     response = officer_client.post(
@@ -228,6 +229,10 @@ def test_sms_send_page_without_credentials_links_to_settings(
         in text_of(response)
     )
     assert 'href="/settings/sms/"' in response.content.decode()
+    # No "Send now" beside an empty "Send with": the form comes once there is an account to send with.
+    assert "Send now" not in text_of(response)
+    make_credential(officer)
+    assert "Send now" in text_of(officer_client.get(f"/campaigns/{campaign.pk}/send/"))
 
 
 @pytest.mark.parametrize("page", ["template", "recipients", "preview", "test", "send"])

@@ -83,6 +83,7 @@ def test_another_officers_credential_cannot_be_scheduled_with(
     officer_client: Client, officer: User, other_officer: User, tmp_path: Path
 ) -> None:
     theirs = make_credential(other_officer)
+    make_credential(officer, label="Own account")
     campaign = make_sms_campaign(officer, phones(2), tmp_path=tmp_path)
 
     response = officer_client.post(
