@@ -56,6 +56,7 @@ class SenderAddress(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name_plural = "sender addresses"
         ordering = ["address"]
         constraints = [
             models.CheckConstraint(
