@@ -26,7 +26,9 @@ class EmailTemplateForm(forms.Form):
     )
     body = forms.CharField(
         label="Message",
-        widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "true", "data-rich-editor": ""}),
+        widget=forms.Textarea(
+            attrs={"rows": 14, "spellcheck": "true", "data-rich-editor": "", "data-editor-label": "Message"}
+        ),
         strip=False,
         help_text="Write {{keyword}} where each recipient's own value goes, e.g. Dear {{name}}.",
     )

@@ -24,6 +24,7 @@ class ProtectedTemplateForm(EmailTemplateForm):
         super().__init__(*args, **kwargs)
         self.fields["subject"].help_text = "Only {{recipient}} may be used here."
         self.fields["body"].label = "Email message"
+        self.fields["body"].widget.attrs["data-editor-label"] = "Email message"
         self.fields["body"].help_text = (
             "What the email says. It must contain {{protectedlink}}, the link to the protected "
             "message, and may otherwise use only {{recipient}}."

@@ -45,7 +45,8 @@ function wire(textarea) {
   const sync = () => {
     if (format() === "rich" && !editor) {
       editor = createEditor(textarea);
-      editor.view.dom.setAttribute("aria-label", "Message");
+      // The field's own label (data-editor-label, set by the form), so each editor on a page has its name.
+      editor.view.dom.setAttribute("aria-label", textarea.dataset.editorLabel || "Message");
       editor.view.dom.setAttribute("role", "textbox");
       editor.view.dom.setAttribute("aria-multiline", "true");
     } else if (format() !== "rich" && editor) {
@@ -54,13 +55,13 @@ function wire(textarea) {
     }
     if (insert) insert.hidden = false;
   };
-  // ProseMirror writes a link's rel before its href (the sanitiser writes href first) and marks
-  // numbered lists with a data-type the sanitiser drops: store the sanitiser's form, so what the
-  // officer saves is exactly what is sent.
+  // ProseMirror writes a link's rel before its href, the link dialog adds title and target
+  // (the sanitiser keeps only href, then adds its rel), and numbered lists carry a data-type the
+  // sanitiser drops: store the sanitiser's form, so what the officer saves is exactly what is sent.
   textarea.addEventListener("input", () => {
     if (!editor) return;
     textarea.value = textarea.value
-      .replace(/<a rel="([^"]*)" href="([^"]*)"/g, '<a href="$2" rel="$1"')
+      .replace(/<a\s[^>]*?href="([^"]*)"[^>]*>/g, '<a href="$1" rel="noopener noreferrer">')
       .replace(/<ol data-type="[^"]*"/g, "<ol"); // list styles are not in the email allow-list
   });
   form.querySelectorAll("input[name=body_format]").forEach((radio) => radio.addEventListener("change", sync));

@@ -43,9 +43,11 @@ def site(live_server: Any) -> str:
     return str(live_server.url)
 
 
-def message_editor(page: Page) -> Any:
-    """The email body's rich-text editor, once its module has replaced the textarea."""
-    editor = page.locator(".prose-editor").get_by_role("textbox", name="Message")
+def message_editor(page: Page, name: str = "Message") -> Any:
+    """The email body's rich-text editor, once its module has replaced the textarea.
+
+    Named by its field's label (data-editor-label): "Message", or "Email message" on a protected email."""
+    editor = page.locator(".prose-editor").get_by_role("textbox", name=name, exact=True)
     editor.wait_for()
     return editor
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, Request, expect
 
 from campaigns.models import Campaign
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in, message_editor
 from tests.e2e.test_email_campaign import shoot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -58,8 +58,18 @@ def test_protected_campaign_end_to_end(
     page.get_by_role("button", name="Create campaign").click()
     expect(page.get_by_test_id("protected-badge")).to_be_visible()
     page.get_by_label("Subject").fill("Your blood test result")
-    page.get_by_label("Email message").fill(
-        '<p>Dear {{recipient}}, <a href="{{protectedlink}}">open your result</a>.</p>'
+    editor = message_editor(page, "Email message")
+    editor.click()
+    page.keyboard.type("Dear {{recipient}}, open your result.")
+    page.keyboard.press("ArrowLeft")
+    for _ in "open your result":
+        page.keyboard.press("Shift+ArrowLeft")
+    page.locator(".prose-editor").get_by_title("insert link").click()
+    page.get_by_label("URL").fill("{{protectedlink}}")
+    page.get_by_role("button", name="Update").click()
+    assert page.locator("textarea[name=body]").input_value() == (
+        '<p>Dear {{recipient}}, <a href="{{protectedlink}}" rel="noopener noreferrer">'
+        "open your result</a>.</p>"
     )
     page.get_by_label("Protected message").fill("<p>Your result: <strong>{{result}}</strong></p>")
     shoot(page, "protected-template")
@@ -101,6 +111,11 @@ def test_protected_campaign_end_to_end(
     chosen = rows[41]
     match = LINK.search(mail[chosen["recipient"]]["html"])
     assert match
+    # The editor's link: the email carries a real <a> to the recipient's own protected page.
+    assert re.search(
+        rf'<a href="https?://[^"]+/p/{match[1]}/"[^>]*>open your result</a>',
+        mail[chosen["recipient"]]["html"],
+    )
     for row in rows:
         assert row["result"] not in str(mail.get(row["recipient"], ""))
 

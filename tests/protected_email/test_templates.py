@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -91,3 +92,18 @@ def test_template_page_saves_both_templates(officer_client: Client, officer: Any
     page = officer_client.get(f"/campaigns/{campaign.pk}/recipients/").content.decode()
     assert "<code>password</code>" in page
     assert "<code>result</code>" in page
+
+
+def test_email_message_gets_the_editor_and_protected_message_stays_html(
+    officer_client: Client, officer: Any
+) -> None:
+    """The protected message's allow-list holds tables and images the editor's schema would drop."""
+    campaign = services.create_campaign(owner=officer, name="Results", channel="email", protected=True)
+
+    page = officer_client.get(f"/campaigns/{campaign.pk}/template/").content.decode()
+
+    textareas = {m[1]: m[0] for m in re.finditer(r'<textarea name="(\w+)"[^>]*>', page)}
+    assert 'data-rich-editor=""' in textareas["body"]
+    assert 'data-editor-label="Email message"' in textareas["body"]
+    assert "data-rich-editor" not in textareas["message"]
+    assert "js/rich-editor.js" in page
