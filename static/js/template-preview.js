@@ -7,6 +7,13 @@
   const PANE = "draft-preview";
   const normalised = (html) => html.replace(/>\s+</g, "><").trim();
   let frames = 0;
+  // Once the officer saves, no preview may submit the form again: a second submission of the
+  // same form, whatever its target, cancels the save's navigation if it has not begun yet.
+  let saving = false;
+  document.addEventListener("submit", (event) => {
+    if (event.defaultPrevented) return; // e.g. Enter in the keyword box, which inserts instead
+    if (!event.submitter?.hasAttribute("data-draft-frame-submit")) saving = true;
+  });
 
   // A refusal (too large, no longer a draft) is a message for the officer: show it in the pane.
   document.addEventListener("htmx:beforeSwap", (event) => {
@@ -32,6 +39,7 @@
   // inline styles). Each rendering goes into a new hidden frame, so loading it adds no history
   // entry, and replaces the shown one once it has loaded, so the preview never flashes blank.
   function loadFrame(holder, submit) {
+    if (saving) return;
     const frame = document.createElement("iframe");
     frames += 1;
     frame.name = `draft-email-frame-${frames}`;
