@@ -80,7 +80,9 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 def test_our_signed_post_is_the_request_boto3_sends(recorder: str) -> None:
-    boto3.session.Session().client("sesv2", region_name="ap-southeast-1", endpoint_url=recorder).send_bulk_email(**REQUEST)
+    boto3.session.Session().client(
+        "sesv2", region_name="ap-southeast-1", endpoint_url=recorder
+    ).send_bulk_email(**REQUEST)
     BulkClient("ap-southeast-1", recorder).send_bulk_email(REQUEST)
 
     theirs, ours = Recorder.seen
@@ -103,7 +105,9 @@ def test_an_error_answer_reads_as_boto3_reads_it(recorder: str) -> None:
     with pytest.raises(ClientError) as ours:
         BulkClient("ap-southeast-1", recorder).send_bulk_email(REQUEST)
     with pytest.raises(ClientError) as theirs:
-        boto3.session.Session().client("sesv2", region_name="ap-southeast-1", endpoint_url=recorder).send_bulk_email(**REQUEST)
+        boto3.session.Session().client(
+            "sesv2", region_name="ap-southeast-1", endpoint_url=recorder
+        ).send_bulk_email(**REQUEST)
 
     for caught in (ours, theirs):
         assert caught.value.response["Error"]["Code"] == "MessageRejected"
