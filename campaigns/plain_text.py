@@ -16,11 +16,17 @@ class _PlainText(HTMLParser):
         self._gap = ""  # line break owed before the next text, so trailing breaks never pile up
         self._lists: list[int] = []  # next number of each open <ol>, -1 for a <ul>
         self._link: tuple[str, int] | None = None  # href, and where its text starts in chunks
+        self._marker = False  # a list item's marker was the last thing written
+
+    def _block_gap(self) -> str:
+        # Inside a list, a paragraph is one line of its item (the editor wraps each item's text in
+        # <p>): "- your IC", not "-" and the text two lines below.
+        return "\n" if self._lists else "\n\n"
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
-        if tag in _BLOCK_TAGS:
-            self._break("\n\n")
+        if tag in _BLOCK_TAGS and not self._marker:
+            self._break(self._block_gap())
         if tag in ("ul", "ol"):
             self._break("\n" if self._lists else "\n\n")
             self._lists.append(1 if tag == "ol" else -1)
@@ -30,6 +36,7 @@ class _PlainText(HTMLParser):
             if number > 0:
                 self._lists[-1] += 1
             self._emit(f"{indent}{number}. " if number > 0 else f"{indent}- ")
+            self._marker = True
         elif tag == "br":
             self._emit("\n")
         elif tag == "hr":
@@ -49,7 +56,7 @@ class _PlainText(HTMLParser):
             self._lists.pop()
             self._break("\n" if self._lists else "\n\n")
         elif tag in _BLOCK_TAGS:
-            self._break("\n\n")
+            self._break(self._block_gap())
         elif tag == "a" and self._link:
             self._end_link(*self._link)
             self._link = None
@@ -72,6 +79,7 @@ class _PlainText(HTMLParser):
             self._gap = gap
 
     def _emit(self, text: str) -> None:
+        self._marker = False
         if self._gap:
             self.chunks.append(self._gap)
             self._gap = ""

@@ -588,3 +588,13 @@ def test_html_to_text_of_rendered_body_matches_html_version() -> None:
     rendered = template.render({"name": "Ann <A>", "form_link": "https://f.sg/1"}, fill=html_value)
 
     assert html_to_text(rendered) == "Hi Ann <A>,\n\nConfirm (https://f.sg/1)"
+
+
+def test_plain_text_of_a_list_the_editor_wrote_keeps_each_marker_beside_its_text() -> None:
+    # The rich-text editor wraps each list item's text in <p>.
+    html = (
+        "<p>Bring:</p><ul><li><p>your IC</p></li><li><p>this letter</p></li></ul>"
+        "<ol><li><p>first</p></li></ol>"
+    )
+
+    assert html_to_text(html) == "Bring:\n\n- your IC\n- this letter\n\n1. first"
