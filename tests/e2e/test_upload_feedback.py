@@ -23,7 +23,11 @@ def _draft(tmp_path: Path) -> Any:
     return make_email_campaign(make_officer("sender@agency.gov.sg"), [], tmp_path=tmp_path)
 
 
-def test_upload_message_is_shown_after_the_script_uploads(page: Page, site: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("width", [1280, 390])
+def test_upload_message_is_shown_after_the_script_uploads(
+    page: Page, site: str, tmp_path: Path, width: int
+) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
     campaign = _draft(tmp_path)
     log_in(page, site, "sender@agency.gov.sg")
     page.goto(f"{site}/campaigns/{campaign.pk}/recipients/")
