@@ -215,7 +215,8 @@ def test_the_campaign_list_shows_when_a_scheduled_campaign_starts(
 
     # 14:30 UTC is 22:30 in Singapore.
     assert re.search(
-        r'data-testid="starts"><span>Starts <time datetime="2025-03-03T22:30:00\+08:00">3 Mar 2025, 22:30</time>',
+        r'data-testid="starts"><span>Starts '
+        r'<time datetime="2025-03-03T22:30:00\+08:00">3 Mar 2025, 22:30</time>',
         page,
     )
 
